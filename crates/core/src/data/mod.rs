@@ -1,0 +1,3 @@
+//! Data sets: MNIST in the original IDX form.
+
+pub mod mnist;
