@@ -1,0 +1,115 @@
+// The Attack lab's first view, driven as a student would: read the sample grid, change the
+// sample, evaluate all 10,000 test images while still using the page, cancel a run.
+//
+// Environment: GRADLAB_DIST (the built page), GRADLAB_EXPECTED_ACCURACY (the line printed by
+// `gradlab eval` for the committed model, e.g. "accuracy 0.9921 (9921/10000)").
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Browser } from './webdriver.mjs';
+import { serve } from './static-server.mjs';
+
+const DIST = process.env.GRADLAB_DIST ?? 'dist';
+const EXPECTED = process.env.GRADLAB_EXPECTED_ACCURACY;
+
+// Known from the MNIST test labels (see the data README): images per digit 0..9.
+const TEST_LABEL_COUNTS = '980 1135 1032 1010 982 892 958 1028 974 1009';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(DIST);
+  browser = await Browser.start();
+});
+
+after(async () => {
+  await browser?.quit();
+  server?.close();
+});
+
+test('the page starts on the CPU without WebGPU and shows every control by name', async () => {
+  await browser.goto(`${server.url}#/attack`);
+  await browser.regionText('status', /^Sample accuracy/, 60_000);
+
+  const status = await browser.regionText('status', /^running on/);
+  assert.match(status, /^running on CPU \(/);
+  for (const [role, name] of [
+    ['combobox', 'Compute backend'],
+    ['spinbutton', 'Sample size'],
+    ['spinbutton', 'Seed'],
+    ['button', 'Show sample'],
+    ['button', 'Draw a new sample'],
+    ['button', 'Evaluate all test images'],
+    ['button', 'Cancel evaluation'],
+    ['link', 'Fit'],
+    ['link', 'Attack'],
+    ['link', 'Forecast'],
+  ]) {
+    await browser.byRole(role, name);
+  }
+  const about = await browser.run(`return document.querySelector('main').innerText`);
+  assert.ok(about.includes(`images per digit 0–9: ${TEST_LABEL_COUNTS}`), about);
+  assert.ok(about.includes('10000 images, mean pixel 33.791'), about);
+  assert.deepEqual(await browser.consoleErrors(), []);
+});
+
+test('the sample grid shows each image with its prediction and the sample accuracy', async () => {
+  const images = await browser.allByRole('img', /^Test image \d+: true digit \d, predicted \d/);
+  assert.equal(images.length, 24);
+
+  const labels = await Promise.all(images.map((id) => browser.name(id)));
+  const correct = labels.filter((l) => {
+    const [, truth, guess] = l.match(/true digit (\d), predicted (\d)/);
+    return truth === guess;
+  }).length;
+  const accuracy = await browser.regionText('status', /^Sample accuracy/);
+  assert.equal(accuracy.split(' (')[0], `Sample accuracy: ${correct} of 24 correct`);
+  assert.ok(correct >= 22, `a 99% model gets at least 22 of 24 right: ${accuracy}`);
+
+  await browser.type(await browser.byRole('spinbutton', 'Sample size'), '10');
+  await browser.click(await browser.byRole('button', 'Show sample'));
+  await browser.regionText('status', /^Sample accuracy: \d+ of 10 correct/);
+  const shown = await browser.allByRole('img', /^Test image/);
+  assert.equal(shown.length, 10);
+});
+
+test('a bad sample size gets a message and keeps the current sample', async () => {
+  await browser.type(await browser.byRole('spinbutton', 'Sample size'), '0');
+  await browser.click(await browser.byRole('button', 'Show sample'));
+  const alert = await browser.regionText('alert', /sample size must be/);
+  assert.match(alert, /from 1 to 500/);
+  assert.equal((await browser.allByRole('img', /^Test image/)).length, 10);
+  await browser.type(await browser.byRole('spinbutton', 'Sample size'), '10');
+});
+
+test('all 10,000 images are evaluated while the page still answers clicks', async () => {
+  const seed = await browser.byRole('spinbutton', 'Seed');
+  const seedBefore = Number(await browser.property(seed, 'value'));
+
+  await browser.click(await browser.byRole('button', 'Evaluate all test images'));
+  const progress = await browser.byRole('progressbar', 'Evaluation progress');
+  await browser.click(await browser.byRole('button', 'Draw a new sample'));
+  await browser.waitFor(async () =>
+    Number(await browser.property(seed, 'value')) === seedBefore + 1, 10_000, 'the new seed');
+  const done = Number(await browser.property(progress, 'value'));
+  assert.ok(done < 10_000, `the click was answered while evaluating (${done} done)`);
+
+  const line = await browser.regionText('status', /^accuracy \d/, 600_000);
+  if (EXPECTED) assert.equal(line.trim(), EXPECTED.trim());
+  assert.match(line, /^accuracy 0\.99\d\d \(99\d\d\/10000\)$/);
+  const table = await browser.byRole('table', 'Confusion matrix');
+  const cells = await browser.run(
+    `return [...arguments[0].querySelectorAll('td')].map((c) => Number(c.textContent))`,
+    { [('element-6066-11e4-a52e-4f735466cecc')]: table });
+  assert.equal(cells.reduce((a, b) => a + b, 0), 10_000);
+});
+
+test('an evaluation can be cancelled', async () => {
+  await browser.click(await browser.byRole('button', 'Evaluate all test images'));
+  await browser.byRole('progressbar', 'Evaluation progress');
+  await browser.click(await browser.byRole('button', 'Cancel evaluation'));
+  await browser.regionText('status', /^Evaluation cancelled/);
+  await browser.byRole('button', 'Evaluate all test images');
+  assert.deepEqual(await browser.consoleErrors(), []);
+});
