@@ -8,7 +8,7 @@ use gradlab_core::eval::{evaluate, no_progress};
 use gradlab_core::models::{Cnn, CnnWeights};
 
 /// Test accuracy of the committed weights, as stated in the README (`gradlab eval`).
-const STATED_CORRECT: u32 = 9_918;
+const STATED_CORRECT: u32 = 9_913;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

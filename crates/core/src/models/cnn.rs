@@ -4,6 +4,10 @@
 //! Conv 3x3 32→32, relu, max-pool 2; flatten (32·3·3 = 288); Dense 288→10. The network returns
 //! logits: softmax is applied only for display, and losses work on the logits directly.
 //! Inputs are pixels mapped to [-1, 1] by `2x − 1`. 16,938 parameters.
+//!
+//! A network imported from elsewhere may have been trained on another input range; its
+//! [`InputDomain`] maps gradlab's inputs into that range as the very first operation, so that
+//! every caller keeps feeding [-1, 1] and gradients with respect to the input stay exact.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -33,6 +37,52 @@ pub struct Cnn {
     pub pool: MaxPool2d,
     /// Weight `[288, 10]` (in, out), bias `[10]`. Its input index is `c·9 + row·3 + col`.
     pub dense: Linear,
+    /// The affine map applied to the input before conv1: identity for gradlab's own weights.
+    /// It is not a trainable parameter.
+    #[module(skip)]
+    pub input: InputDomain,
+}
+
+/// The input range a network expects, as the affine map `u = scale·x + shift` from gradlab's
+/// input `x` in [-1, 1] (`x = 2p − 1` for a pixel `p` in [0, 1]).
+///
+/// The map is applied to the image before conv1 pads it, so conv1's zero padding is zero in the
+/// network's own input space, exactly as where it was trained. Folding the map into conv1's
+/// weights and bias instead would be wrong at the border: there the padding is 0 in `u`, which
+/// is not the image of `x = 0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputDomain {
+    /// Multiplies the input.
+    pub scale: f32,
+    /// Added after scaling.
+    pub shift: f32,
+}
+
+impl InputDomain {
+    /// Inputs in [-1, 1], as gradlab trains: `u = x`.
+    pub const PLUS_MINUS_ONE: Self = Self { scale: 1.0, shift: 0.0 };
+    /// Inputs in [0, 1]: `u = (x + 1) / 2`, which is the pixel `p` itself.
+    pub const ZERO_ONE: Self = Self { scale: 0.5, shift: 0.5 };
+
+    /// True for `u = x`: the map is then skipped entirely.
+    pub fn is_identity(&self) -> bool {
+        *self == Self::PLUS_MINUS_ONE
+    }
+
+    /// Applies the map to `[N, 1, 28, 28]` inputs (any shape works).
+    pub fn apply<const D: usize>(&self, inputs: Tensor<D>) -> Tensor<D> {
+        if self.is_identity() {
+            inputs
+        } else {
+            inputs.mul_scalar(self.scale).add_scalar(self.shift)
+        }
+    }
+}
+
+impl Default for InputDomain {
+    fn default() -> Self {
+        Self::PLUS_MINUS_ONE
+    }
 }
 
 /// Every intermediate tensor of one forward pass, for tests and for display.
@@ -70,7 +120,7 @@ impl Cnn {
         let pool = MaxPool2dConfig::new([2, 2]).init();
         let dense = LinearConfig::new(FLAT_FEATURES, NUM_CLASSES).init(device);
 
-        Self { conv1, conv2, conv3, pool, dense }
+        Self { conv1, conv2, conv3, pool, dense, input: InputDomain::default() }
     }
 
     /// The device the weights live on.
@@ -81,7 +131,7 @@ impl Cnn {
     /// Logits for a batch of images.
     ///
     /// # Shapes
-    /// - `images`: `[N, 1, 28, 28]`, values in [-1, 1]
+    /// - `images`: `[N, 1, 28, 28]`, values in [-1, 1] (mapped by [`Cnn::input`] first)
     /// - returns: `[N, 10]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.trace(images).logits
@@ -89,7 +139,7 @@ impl Cnn {
 
     /// The forward pass keeping every stage (see [`CnnTrace`] for the shapes).
     pub fn trace(&self, images: Tensor<4>) -> CnnTrace {
-        let conv1 = relu(self.conv1.forward(images));
+        let conv1 = relu(self.conv1.forward(self.input.apply(images)));
         let pool1 = self.pool.forward(conv1.clone());
 
         let conv2 = relu(self.conv2.forward(pool1.clone()));

@@ -1,10 +1,16 @@
 //! gradlab's own weight file for the CNN, and the host-side copy of its weights.
 //!
 //! Layout (all integers little-endian):
-//! - magic `GRADLAB1` (8 bytes), then `u32` tensor count;
+//! - magic `GRADLAB1` or `GRADLAB2` (8 bytes), then `u32` tensor count;
 //! - per tensor: `u16` name length and the UTF-8 name, `u8` rank, `rank × u32` dimensions, then
 //!   the `f32` values row-major;
+//! - `GRADLAB2` only: the input domain as two `f32`, `scale` then `shift` (see
+//!   [`InputDomain`]);
 //! - the FNV-1a 64-bit hash of every byte before it, as `u64`.
+//!
+//! Weights whose input domain is the identity (gradlab's own) are written as `GRADLAB1`, so those
+//! files are unchanged; any other domain is written as `GRADLAB2`, which a reader that knows
+//! only `GRADLAB1` rejects instead of silently feeding the network the wrong input range.
 //!
 //! Tensors are stored in Burn's layouts: conv weights `[out, in, kh, kw]` (cross-correlation),
 //! dense weight `[in, out]`, dense input index `c·9 + row·3 + col`.
@@ -12,10 +18,15 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::cnn::Cnn;
+use super::cnn::{Cnn, InputDomain};
 use crate::ReadError;
 
+/// Magic of files whose input domain is the identity.
 const MAGIC: &[u8; 8] = b"GRADLAB1";
+/// Magic of files that carry an input domain after the tensors.
+const MAGIC_DOMAIN: &[u8; 8] = b"GRADLAB2";
+/// What every gradlab weight file starts with; other files are recognised by their content.
+pub const MAGIC_PREFIX: &[u8; 7] = b"GRADLAB";
 
 /// The eight tensors of the CNN, in file order, with the shapes they must have.
 pub const LAYOUT: [(&str, &[usize]); 8] = [
@@ -32,7 +43,7 @@ pub const LAYOUT: [(&str, &[usize]); 8] = [
 /// What is wrong with a weight file.
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
-    #[error("not a gradlab weight file (it does not start with GRADLAB1)")]
+    #[error("not a gradlab weight file (it does not start with GRADLAB1 or GRADLAB2)")]
     NotGradlab,
     #[error("the file is truncated at byte {0}")]
     Truncated(usize),
@@ -67,10 +78,12 @@ pub struct HostTensor {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CnnWeights {
     pub tensors: Vec<HostTensor>,
+    /// The input range the weights were trained for; identity for gradlab's own.
+    pub input: InputDomain,
 }
 
 impl CnnWeights {
-    /// Checks count, shapes and finiteness against [`LAYOUT`].
+    /// Checks count, shapes and finiteness (of the input domain too) against [`LAYOUT`].
     pub fn validate(&self) -> Result<(), WeightsError> {
         if self.tensors.len() != LAYOUT.len() {
             return Err(WeightsError::TensorCount {
@@ -90,7 +103,9 @@ impl CnnWeights {
                 });
             }
         }
-        let finite = self.tensors.iter().all(|t| t.values.iter().all(|v| v.is_finite()));
+        let finite = self.tensors.iter().all(|t| t.values.iter().all(|v| v.is_finite()))
+            && self.input.scale.is_finite()
+            && self.input.shift.is_finite();
         if finite { Ok(()) } else { Err(WeightsError::NotFinite) }
     }
 
@@ -101,7 +116,8 @@ impl CnnWeights {
 
     /// Encodes the weights in gradlab's format (see the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
+        let with_domain = !self.input.is_identity();
+        let mut out = if with_domain { MAGIC_DOMAIN.to_vec() } else { MAGIC.to_vec() };
         out.extend_from_slice(&(self.tensors.len() as u32).to_le_bytes());
         for (tensor, (name, _)) in self.tensors.iter().zip(LAYOUT) {
             out.extend_from_slice(&(name.len() as u16).to_le_bytes());
@@ -114,6 +130,10 @@ impl CnnWeights {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }
+        if with_domain {
+            out.extend_from_slice(&self.input.scale.to_le_bytes());
+            out.extend_from_slice(&self.input.shift.to_le_bytes());
+        }
         let hash = fnv1a(&out);
         out.extend_from_slice(&hash.to_le_bytes());
         out
@@ -121,9 +141,11 @@ impl CnnWeights {
 
     /// Decodes and validates a file written by [`CnnWeights::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WeightsError> {
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(WeightsError::NotGradlab);
-        }
+        let with_domain = match bytes.get(..MAGIC.len()) {
+            Some(magic) if magic == MAGIC => false,
+            Some(magic) if magic == MAGIC_DOMAIN => true,
+            _ => return Err(WeightsError::NotGradlab),
+        };
         let mut reader = Reader { bytes, pos: MAGIC.len() };
 
         let count = reader.u32()? as usize;
@@ -134,6 +156,11 @@ impl CnnWeights {
         for (index, (name, shape)) in LAYOUT.into_iter().enumerate() {
             tensors.push(reader.tensor(index, name, shape)?);
         }
+        let input = if with_domain {
+            InputDomain { scale: reader.f32()?, shift: reader.f32()? }
+        } else {
+            InputDomain::default()
+        };
 
         let body_end = reader.pos;
         if reader.u64()? != fnv1a(&bytes[..body_end]) {
@@ -142,7 +169,7 @@ impl CnnWeights {
         if reader.pos != bytes.len() {
             return Err(WeightsError::Trailing(bytes.len() - reader.pos));
         }
-        let weights = Self { tensors };
+        let weights = Self { tensors, input };
         weights.validate()?;
         Ok(weights)
     }
@@ -164,6 +191,10 @@ impl Reader<'_> {
 
     fn u32(&mut self) -> Result<u32, WeightsError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    fn f32(&mut self) -> Result<f32, WeightsError> {
+        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
 
     fn u64(&mut self) -> Result<u64, WeightsError> {
@@ -216,6 +247,7 @@ impl Cnn {
         model.conv3.bias = Some(param(&t[5], device));
         model.dense.weight = param(&t[6], device);
         model.dense.bias = Some(param(&t[7], device));
+        model.input = weights.input;
         Ok(model)
     }
 
@@ -232,7 +264,7 @@ impl Cnn {
             host(self.dense.weight.val()).await?,
             host(bias(&self.dense.bias)).await?,
         ];
-        Ok(CnnWeights { tensors })
+        Ok(CnnWeights { tensors, input: self.input })
     }
 }
 
@@ -260,7 +292,7 @@ mod tests {
                 HostTensor { shape: shape.to_vec(), values }
             })
             .collect();
-        CnnWeights { tensors }
+        CnnWeights { tensors, input: InputDomain::default() }
     }
 
     #[test]
@@ -287,5 +319,27 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(matches!(CnnWeights::from_bytes(&longer), Err(WeightsError::Trailing(1))));
+    }
+
+    #[test]
+    fn an_input_domain_travels_as_gradlab2_and_the_identity_stays_gradlab1() {
+        let plain = sample_weights();
+        assert!(plain.to_bytes().starts_with(MAGIC));
+
+        let weights = CnnWeights { input: InputDomain::ZERO_ONE, ..sample_weights() };
+        let bytes = weights.to_bytes();
+        assert!(bytes.starts_with(MAGIC_DOMAIN));
+        assert_eq!(bytes.len(), plain.to_bytes().len() + 8);
+        assert_eq!(CnnWeights::from_bytes(&bytes).unwrap(), weights);
+        for cut in [8, bytes.len() - 12, bytes.len() - 9, bytes.len() - 1] {
+            assert!(CnnWeights::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+
+        let model = Cnn::from_weights(&weights, &Device::flex()).unwrap();
+        assert_eq!(model.input, InputDomain::ZERO_ONE);
+        assert_eq!(pollster::block_on(model.to_weights()).unwrap(), weights);
+
+        let bad = CnnWeights { input: InputDomain { scale: f32::NAN, shift: 0.0 }, ..plain };
+        assert!(matches!(bad.validate(), Err(WeightsError::NotFinite)));
     }
 }
