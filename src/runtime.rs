@@ -35,12 +35,11 @@ impl Backend {
     }
 }
 
-/// Everything the labs share: the device, the built-in model and the test set.
+/// Everything the labs share: the backend, the built-in model and the test set.
 pub struct Runtime {
     pub backend: Backend,
     /// Why this backend runs (shown beside its name).
     pub reason: String,
-    pub device: Device,
     pub model: Cnn,
     pub weights: Rc<CnnWeights>,
     pub test: Rc<Mnist>,
@@ -81,7 +80,7 @@ pub async fn start(weights: Rc<CnnWeights>, test: Rc<Mnist>, prefer: Backend) ->
     let cpu_runtime = |reason: String| Runtime {
         backend: Backend::Cpu,
         reason,
-        device: cpu.clone(),
+
         model: cpu_model.clone(),
         weights: weights.clone(),
         test: test.clone(),
@@ -91,10 +90,9 @@ pub async fn start(weights: Rc<CnnWeights>, test: Rc<Mnist>, prefer: Backend) ->
     }
 
     match webgpu_runtime(&weights, &test, &cpu_model).await {
-        Ok((device, model, difference)) => Runtime {
+        Ok((model, difference)) => Runtime {
             backend: Backend::WebGpu,
             reason: format!("parity check passed: max |Δ logit| {difference:.1e}"),
-            device,
             model,
             weights: weights.clone(),
             test: test.clone(),
@@ -116,7 +114,10 @@ async fn webgpu_device() -> Result<Device, String> {
         Device::wgpu_options()
             .init_async()
             .await
-            .map_err(|e| format!("no usable WebGPU adapter ({e})"))
+            .map_err(|e| {
+                web_sys::console::info_1(&format!("WebGPU is not usable: {e}").into());
+                "no usable WebGPU adapter".to_string()
+            })
     } else {
         Err("this browser has no WebGPU".to_string())
     };
@@ -128,7 +129,7 @@ async fn webgpu_runtime(
     weights: &CnnWeights,
     test: &Mnist,
     cpu_model: &Cnn,
-) -> Result<(Device, Cnn, f32), String> {
+) -> Result<(Cnn, f32), String> {
     let device = webgpu_device().await?;
     let model = Cnn::from_weights(weights, &device).map_err(|e| e.to_string())?;
 
@@ -140,7 +141,7 @@ async fn webgpu_runtime(
 
     let difference = on_gpu.iter().zip(&on_cpu).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
     if difference.is_finite() && difference <= PARITY_TOLERANCE {
-        Ok((device, model, difference))
+        Ok((model, difference))
     } else {
         Err(format!("WebGPU disagrees with the CPU (max |Δ logit| {difference:.1e})"))
     }

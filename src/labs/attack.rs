@@ -16,7 +16,7 @@ use crate::components::digit::DigitImage;
 use crate::runtime::RuntimeHandle;
 
 /// Images per batch when evaluating: small enough that the page answers input in between.
-const EVAL_BATCH: usize = 100;
+const EVAL_BATCH: usize = 64;
 /// Largest sample the grid shows.
 const MAX_SAMPLE: usize = 500;
 
@@ -139,10 +139,13 @@ pub fn attack_lab(props: &AttackProps) -> Html {
                 <p class="muted">
                     { "Conv 3x3 1→16, relu, max-pool 2 · Conv 3x3 16→32, relu, max-pool 2 · " }
                     { "Conv 3x3 32→32, relu, max-pool 2 · Dense 288→10 · softmax. " }
-                    { format!("{} parameters; inputs are pixels mapped to [-1, 1]. ", runtime.weights.num_params()) }
+                    { format!(
+                        "{} parameters; inputs are pixels mapped to [-1, 1]. ",
+                        thousands(runtime.weights.num_params())
+                    ) }
                     { (*stats).clone() }
                 </p>
-                <form class="controls" onsubmit={on_show}>
+                <form class="controls" onsubmit={on_show} novalidate=true>
                     <label>{ "Sample size" }
                         <input type="number" min="1" max={MAX_SAMPLE.to_string()}
                             value={(*size_text).clone()} oninput={on_size} />
@@ -291,7 +294,7 @@ fn sample_view(test: &Mnist, judged: Option<&Judged>) -> Html {
 fn full_view(full: &FullRun) -> Html {
     match full {
         FullRun::Idle => html! {
-            <p class="muted">{ "Runs the network on every test image, in batches of 100." }</p>
+            <p class="muted">{ "Runs the network on every test image, in batches of 64." }</p>
         },
         FullRun::Running { done, total } => html! {
             <p role="status">
@@ -333,7 +336,20 @@ fn test_set_summary(test: &Mnist) -> String {
     let counts: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
     format!(
         "Test set: {} images, mean pixel {mean:.3}, images per digit 0–9: {}.",
-        test.len(),
+        thousands(test.len()),
         counts.join(" ")
     )
+}
+
+/// `10000` → `10,000`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+/** The W3C key of an element reference. */
+export const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 /** CSS candidates for each ARIA role the tests look for. */
 const CANDIDATES = {
@@ -17,7 +18,7 @@ const CANDIDATES = {
   slider: 'input[type=range], [role=slider]',
   combobox: 'select',
   link: 'a[href]',
-  img: 'canvas[role=img], img, [role=img]',
+  image: 'canvas[role=img], img, [role=img], [role=image]',
   status: '[role=status]',
   alert: '[role=alert]',
   progressbar: 'progress, [role=progressbar]',
