@@ -8,11 +8,15 @@
 //! on WebGPU in the browser. Native callers drive them with a blocking executor.
 //!
 //! - [`data`]: MNIST in IDX form and seeded shuffling.
+//! - [`drawing`]: a drawn digit turned into an MNIST input.
 //! - [`models`]: the MNIST CNN and its weight file format.
 //! - [`train`]: seeded training of the CNN.
 //! - [`eval`]: batched prediction, accuracy and the confusion matrix.
+//! - [`attack`]: the Fast Gradient Sign attack, its iterative form and accuracy under attack.
 
+pub mod attack;
 pub mod data;
+pub mod drawing;
 pub mod eval;
 pub mod models;
 pub mod rng;

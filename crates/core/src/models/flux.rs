@@ -48,6 +48,7 @@
 //! at, so that a crafted file whose backrefs share one large value many times cannot make it
 //! take quadratic or exponential time.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use bson::raw::{RawArray, RawBsonRef, RawDocument};
@@ -95,7 +96,11 @@ pub enum FluxError {
     #[error("{context}: the key `{key}` is missing")]
     MissingKey { context: String, key: &'static str },
     #[error("{context}: expected {expected}, found {found}")]
-    Unexpected { context: String, expected: String, found: String },
+    Unexpected {
+        context: String,
+        expected: String,
+        found: String,
+    },
     #[error("backref {found} is out of range: the file has {count} backrefs")]
     BackrefOutOfRange { found: i64, count: usize },
     #[error("the values nest deeper than {limit} levels (or backrefs form a cycle)")]
@@ -105,20 +110,36 @@ pub enum FluxError {
     #[error("{context}: elements of type {found}, only Float32 is supported")]
     ElementType { context: String, found: String },
     #[error("{context}: size {size:?} needs {expected} bytes of data, found {found}")]
-    DataLength { context: String, size: Vec<i64>, expected: String, found: usize },
+    DataLength {
+        context: String,
+        size: Vec<i64>,
+        expected: String,
+        found: usize,
+    },
     #[error("{context}: expected shape {expected:?}, found {found:?}")]
-    Shape { context: String, expected: Vec<usize>, found: Vec<usize> },
+    Shape {
+        context: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
     #[error("{context}: holds a value that is not finite")]
     NotFinite { context: String },
     #[error("expected {expected} parameter arrays in `params`, found {found}")]
     ParamCount { expected: usize, found: usize },
-    #[error("no model in the file: expected a `model` (a Flux Chain) or `params` (8 arrays), \
-             found the keys {keys:?}")]
+    #[error(
+        "no model in the file: expected a `model` (a Flux Chain) or `params` (8 arrays), \
+             found the keys {keys:?}"
+    )]
     NoModel { keys: Vec<String> },
     #[error("expected the layers {EXPECTED_CHAIN}; found {found}")]
     Architecture { found: String },
     #[error("layer {index} ({kind}): expected {expected}, found {found}")]
-    Layer { index: usize, kind: &'static str, expected: String, found: String },
+    Layer {
+        index: usize,
+        kind: &'static str,
+        expected: String,
+        found: String,
+    },
 }
 
 /// The range of pixel values the network was trained on.
@@ -157,7 +178,9 @@ impl std::str::FromStr for Domain {
         match s {
             "01" => Ok(Domain::ZeroOne),
             "pm1" => Ok(Domain::PlusMinusOne),
-            _ => Err(format!("'{s}' is not a domain: use 01 for [0, 1] or pm1 for [-1, 1]")),
+            _ => Err(format!(
+                "'{s}' is not a domain: use 01 for [0, 1] or pm1 for [-1, 1]"
+            )),
         }
     }
 }
@@ -175,23 +198,42 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     /// Rows first and [0, 1]: the conventions of Flux's MNIST examples.
     fn default() -> Self {
-        Self { transpose: false, domain: Domain::ZeroOne }
+        Self {
+            transpose: false,
+            domain: Domain::ZeroOne,
+        }
     }
 }
 
 impl ImportOptions {
     /// The four combinations, the default first.
     pub const ALL: [ImportOptions; 4] = [
-        ImportOptions { transpose: false, domain: Domain::ZeroOne },
-        ImportOptions { transpose: false, domain: Domain::PlusMinusOne },
-        ImportOptions { transpose: true, domain: Domain::ZeroOne },
-        ImportOptions { transpose: true, domain: Domain::PlusMinusOne },
+        ImportOptions {
+            transpose: false,
+            domain: Domain::ZeroOne,
+        },
+        ImportOptions {
+            transpose: false,
+            domain: Domain::PlusMinusOne,
+        },
+        ImportOptions {
+            transpose: true,
+            domain: Domain::ZeroOne,
+        },
+        ImportOptions {
+            transpose: true,
+            domain: Domain::PlusMinusOne,
+        },
     ];
 }
 
 impl fmt::Display for ImportOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let order = if self.transpose { "columns first" } else { "rows first" };
+        let order = if self.transpose {
+            "columns first"
+        } else {
+            "rows first"
+        };
         write!(f, "{order}, inputs in {}", self.domain)
     }
 }
@@ -301,7 +343,10 @@ impl FluxModel {
             dense_weight(&p[6], [FLAT_SIDE, FLAT_SIDE], t),
             bias(&p[7]),
         ];
-        CnnWeights { tensors, input: options.domain.input_domain() }
+        CnnWeights {
+            tensors,
+            input: options.domain.input_domain(),
+        }
     }
 }
 
@@ -324,7 +369,10 @@ pub fn read_flux(bytes: &[u8]) -> Result<FluxModel, FluxError> {
         }
         None => Vec::new(),
     };
-    let jl = Jl { backrefs, visits: std::cell::Cell::new(0) };
+    let jl = Jl {
+        backrefs,
+        visits: std::cell::Cell::new(0),
+    };
 
     let mut recorded = Vec::new();
     for (key, value) in &entries {
@@ -335,10 +383,13 @@ pub fn read_flux(bytes: &[u8]) -> Result<FluxModel, FluxError> {
         }
     }
     let find = |keys: &[&str]| {
-        keys.iter().find_map(|k| recorded.iter().find(|(key, _)| key == k).map(|(_, v)| *v))
+        keys.iter()
+            .find_map(|k| recorded.iter().find(|(key, _)| key == k).map(|(_, v)| *v))
     };
     let accuracy = find(&["acc", "accuracy"]);
-    let epoch = find(&["epoch_idx", "epoch"]).filter(|e| e.fract() == 0.0).map(|e| e as i64);
+    let epoch = find(&["epoch_idx", "epoch"])
+        .filter(|e| e.fract() == 0.0)
+        .map(|e| e as i64);
 
     let model = entries.iter().find(|(key, _)| *key == "model");
     let params = entries.iter().find(|(key, _)| *key == "params");
@@ -351,7 +402,14 @@ pub fn read_flux(bytes: &[u8]) -> Result<FluxModel, FluxError> {
         }
     };
     let num_params = params.iter().map(|p| p.values.len()).sum();
-    let summary = ImportSummary { form, layers, num_params, accuracy, epoch, recorded };
+    let summary = ImportSummary {
+        form,
+        layers,
+        num_params,
+        accuracy,
+        epoch,
+        recorded,
+    };
     Ok(FluxModel { summary, params })
 }
 
@@ -422,7 +480,9 @@ pub async fn suggest_options(
     let mut scores = Vec::with_capacity(ImportOptions::ALL.len());
     for options in ImportOptions::ALL {
         let cnn = Cnn::from_weights(&model.to_weights(options), device)?;
-        let confusion = evaluate(&cnn, sample, 500, no_progress).await?.unwrap_or_default();
+        let confusion = evaluate(&cnn, sample, 500, no_progress)
+            .await?
+            .unwrap_or_default();
         scores.push((options, confusion));
     }
     let mut best = (ImportOptions::default(), -1.0);
@@ -431,7 +491,10 @@ pub async fn suggest_options(
             best = (*options, confusion.accuracy());
         }
     }
-    Ok(Suggestion { best: best.0, scores })
+    Ok(Suggestion {
+        best: best.0,
+        scores,
+    })
 }
 
 /// Why [`suggest_options`] could not evaluate.
@@ -453,7 +516,12 @@ pub enum SuggestError {
 fn conv_weight(w: &JuliaArray, transpose: bool) -> HostTensor {
     let [k1, k2, c_in, c_out] = match w.shape.as_slice() {
         &[a, b, c, d] => [a, b, c, d],
-        _ => return HostTensor { shape: w.shape.clone(), values: w.values.clone() },
+        _ => {
+            return HostTensor {
+                shape: w.shape.clone(),
+                values: w.values.clone(),
+            };
+        }
     };
     let (kh, kw) = if transpose { (k2, k1) } else { (k1, k2) };
     let mut values = Vec::with_capacity(w.values.len());
@@ -473,7 +541,10 @@ fn conv_weight(w: &JuliaArray, transpose: bool) -> HostTensor {
             }
         }
     }
-    HostTensor { shape: vec![c_out, c_in, kh, kw], values }
+    HostTensor {
+        shape: vec![c_out, c_in, kh, kw],
+        values,
+    }
 }
 
 /// Flux dense weight, Julia `(out, in)` column-major, to Burn's `[in, out]` row-major, with the
@@ -485,7 +556,12 @@ fn conv_weight(w: &JuliaArray, transpose: bool) -> HostTensor {
 fn dense_weight(w: &JuliaArray, side: [usize; 2], transpose: bool) -> HostTensor {
     let [n_out, n_in] = match w.shape.as_slice() {
         &[a, b] => [a, b],
-        _ => return HostTensor { shape: w.shape.clone(), values: w.values.clone() },
+        _ => {
+            return HostTensor {
+                shape: w.shape.clone(),
+                values: w.values.clone(),
+            };
+        }
     };
     let [h, wd] = side;
     let channels = n_in / (h * wd).max(1);
@@ -499,22 +575,37 @@ fn dense_weight(w: &JuliaArray, side: [usize; 2], transpose: bool) -> HostTensor
                     row + h * col + h * wd * c
                 };
                 for o in 0..n_out {
-                    values.push(w.values.get(o + n_out * flux_in).copied().unwrap_or(f32::NAN));
+                    values.push(
+                        w.values
+                            .get(o + n_out * flux_in)
+                            .copied()
+                            .unwrap_or(f32::NAN),
+                    );
                 }
             }
         }
     }
-    HostTensor { shape: vec![channels * h * wd, n_out], values }
+    HostTensor {
+        shape: vec![channels * h * wd, n_out],
+        values,
+    }
 }
 
 /// A bias: the same values in both layouts.
 fn bias(b: &JuliaArray) -> HostTensor {
-    HostTensor { shape: b.shape.clone(), values: b.values.clone() }
+    HostTensor {
+        shape: b.shape.clone(),
+        values: b.values.clone(),
+    }
 }
 
 fn julia_shape(shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) }
+    if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    }
 }
 
 fn bson_error(error: impl fmt::Display) -> FluxError {
@@ -522,12 +613,18 @@ fn bson_error(error: impl fmt::Display) -> FluxError {
 }
 
 fn unexpected(context: impl Into<String>, expected: &str, found: String) -> FluxError {
-    FluxError::Unexpected { context: context.into(), expected: expected.to_string(), found }
+    FluxError::Unexpected {
+        context: context.into(),
+        expected: expected.to_string(),
+        found,
+    }
 }
 
 /// The elements of a BSON array, checked one by one.
 fn elements(list: &RawArray) -> Result<Vec<RawBsonRef<'_>>, FluxError> {
-    list.into_iter().map(|item| item.map_err(bson_error)).collect()
+    list.into_iter()
+        .map(|item| item.map_err(bson_error))
+        .collect()
 }
 
 /// A short description of a raw value for error messages.
@@ -664,11 +761,7 @@ impl<'a> Jl<'a> {
     }
 
     /// The value of `key` in `doc`, if present.
-    fn lookup(
-        &self,
-        doc: &'a RawDocument,
-        key: &str,
-    ) -> Result<Option<RawBsonRef<'a>>, FluxError> {
+    fn lookup(&self, doc: &'a RawDocument, key: &str) -> Result<Option<RawBsonRef<'a>>, FluxError> {
         for entry in doc {
             self.charge(1)?;
             let (name, value) = entry.map_err(bson_error)?;
@@ -686,8 +779,10 @@ impl<'a> Jl<'a> {
         key: &'static str,
         context: &str,
     ) -> Result<RawBsonRef<'a>, FluxError> {
-        self.lookup(doc, key)?
-            .ok_or_else(|| FluxError::MissingKey { context: context.to_string(), key })
+        self.lookup(doc, key)?.ok_or_else(|| FluxError::MissingKey {
+            context: context.to_string(),
+            key,
+        })
     }
 
     /// The `tag` of a document, if it has a string one.
@@ -698,24 +793,43 @@ impl<'a> Jl<'a> {
         }
     }
 
+    /// The 0-based index into `_backrefs` when `value` is a backref, checked to be in range.
+    fn backref(&self, value: RawBsonRef<'a>) -> Result<Option<usize>, FluxError> {
+        let RawBsonRef::Document(doc) = value else {
+            return Ok(None);
+        };
+        if self.tag(doc)? != Some("backref") {
+            return Ok(None);
+        }
+        let found = match self.lookup(doc, "ref")? {
+            Some(RawBsonRef::Int64(n)) => n,
+            Some(RawBsonRef::Int32(n)) => n as i64,
+            Some(other) => return Err(unexpected("backref", "an integer `ref`", describe(other))),
+            None => {
+                return Err(FluxError::MissingKey {
+                    context: "backref".into(),
+                    key: "ref",
+                });
+            }
+        };
+        let count = self.backrefs.len();
+        let index = usize::try_from(found).ok().and_then(|n| n.checked_sub(1));
+        match index {
+            Some(index) if index < count => Ok(Some(index)),
+            _ => Err(FluxError::BackrefOutOfRange { found, count }),
+        }
+    }
+
     /// Follows backrefs (a chain of them too) to the value they stand for.
     fn resolve(&self, mut value: RawBsonRef<'a>) -> Result<RawBsonRef<'a>, FluxError> {
         for _ in 0..MAX_DEPTH {
-            let RawBsonRef::Document(doc) = value else { return Ok(value) };
-            if self.tag(doc)? != Some("backref") {
-                return Ok(value);
+            match self
+                .backref(value)?
+                .and_then(|index| self.backrefs.get(index))
+            {
+                Some(target) => value = *target,
+                None => return Ok(value),
             }
-            let found = match self.lookup(doc, "ref")? {
-                Some(RawBsonRef::Int64(n)) => n,
-                Some(RawBsonRef::Int32(n)) => n as i64,
-                Some(other) => return Err(unexpected("backref", "an integer `ref`", describe(other))),
-                None => return Err(FluxError::MissingKey { context: "backref".into(), key: "ref" }),
-            };
-            let count = self.backrefs.len();
-            let index = usize::try_from(found).ok().and_then(|n| n.checked_sub(1));
-            value = *index
-                .and_then(|i| self.backrefs.get(i))
-                .ok_or(FluxError::BackrefOutOfRange { found, count })?;
         }
         Err(FluxError::TooDeep { limit: MAX_DEPTH })
     }
@@ -730,7 +844,9 @@ impl<'a> Jl<'a> {
         let RawBsonRef::Document(doc) = value else {
             return Err(unexpected(context, "a tagged document", describe(value)));
         };
-        let tag = self.tag(doc)?.ok_or_else(|| unexpected(context, "a tagged document", describe(value)))?;
+        let tag = self
+            .tag(doc)?
+            .ok_or_else(|| unexpected(context, "a tagged document", describe(value)))?;
         Ok((tag, doc))
     }
 
@@ -787,7 +903,11 @@ impl<'a> Jl<'a> {
                 Ok(JlType::Named(path))
             }
             "jl_anonymous" => Ok(JlType::Anonymous(self.get(doc, "typename", context)?)),
-            _ => Err(unexpected(context, "a type", format!("a document tagged {tag:?}"))),
+            _ => Err(unexpected(
+                context,
+                "a type",
+                format!("a document tagged {tag:?}"),
+            )),
         }
     }
 
@@ -798,7 +918,9 @@ impl<'a> Jl<'a> {
         context: &str,
     ) -> Result<Option<JlStruct<'a>>, FluxError> {
         let value = self.resolve(value)?;
-        let RawBsonRef::Document(doc) = value else { return Ok(None) };
+        let RawBsonRef::Document(doc) = value else {
+            return Ok(None);
+        };
         if self.tag(doc)? != Some("struct") {
             return Ok(None);
         }
@@ -841,7 +963,11 @@ impl<'a> Jl<'a> {
             .map(|d| match self.resolve(d)? {
                 RawBsonRef::Int64(n) if n >= 0 => Ok(n),
                 RawBsonRef::Int32(n) if n >= 0 => Ok(n as i64),
-                other => Err(unexpected(context, "a non-negative dimension", describe(other))),
+                other => Err(unexpected(
+                    context,
+                    "a non-negative dimension",
+                    describe(other),
+                )),
             })
             .collect()
     }
@@ -853,7 +979,11 @@ impl<'a> Jl<'a> {
         if let Some(s) = self.structure(value, context)? {
             if s.ty.name() == "TrackedArray" {
                 let data = *s.fields.get(1).ok_or_else(|| {
-                    unexpected(context, "a TrackedArray with its data", "no data".to_string())
+                    unexpected(
+                        context,
+                        "a TrackedArray with its data",
+                        "no data".to_string(),
+                    )
                 })?;
                 return Ok((self.plain_array(data, context)?, true));
             }
@@ -866,21 +996,31 @@ impl<'a> Jl<'a> {
     fn plain_array(&self, value: RawBsonRef<'a>, context: &str) -> Result<JuliaArray, FluxError> {
         let (tag, doc) = self.tagged(value, context)?;
         if tag != "array" {
-            return Err(unexpected(context, "a Float32 array", format!("a document tagged {tag:?}")));
+            return Err(unexpected(
+                context,
+                "a Float32 array",
+                format!("a document tagged {tag:?}"),
+            ));
         }
         let ty = self.ty(self.get(doc, "type", context)?, context)?;
         if ty.name() != "Float32" {
-            return Err(FluxError::ElementType { context: context.to_string(), found: ty.to_string() });
+            return Err(FluxError::ElementType {
+                context: context.to_string(),
+                found: ty.to_string(),
+            });
         }
         let size = self.size(doc, context)?;
         let RawBsonRef::Binary(data) = self.resolve(self.get(doc, "data", context)?)? else {
             let found = describe(self.get(doc, "data", context)?);
             return Err(unexpected(context, "binary array data", found));
         };
-        let count = size.iter().try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
+        let count = size
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
         let bytes = count.and_then(|n| n.checked_mul(4));
         if bytes != Some(data.bytes.len()) {
-            let expected = bytes.map_or("more than can be addressed".to_string(), |b| b.to_string());
+            let expected =
+                bytes.map_or("more than can be addressed".to_string(), |b| b.to_string());
             return Err(FluxError::DataLength {
                 context: context.to_string(),
                 size,
@@ -894,7 +1034,9 @@ impl<'a> Jl<'a> {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         if values.iter().any(|v| !v.is_finite()) {
-            return Err(FluxError::NotFinite { context: context.to_string() });
+            return Err(FluxError::NotFinite {
+                context: context.to_string(),
+            });
         }
         let shape = size.iter().map(|&d| d as usize).collect();
         Ok(JuliaArray { shape, values })
@@ -918,8 +1060,16 @@ impl<'a> Jl<'a> {
             Some(s) if s.fields.is_empty() && s.ty.name().starts_with('#') => {
                 Ok(s.ty.name().trim_start_matches('#').to_string())
             }
-            Some(s) => Err(unexpected(context, "a function", format!("a struct of type {}", s.ty))),
-            None => Err(unexpected(context, "a function", describe(self.resolve(value)?))),
+            Some(s) => Err(unexpected(
+                context,
+                "a function",
+                format!("a struct of type {}", s.ty),
+            )),
+            None => Err(unexpected(
+                context,
+                "a function",
+                describe(self.resolve(value)?),
+            )),
         }
     }
 
@@ -927,7 +1077,10 @@ impl<'a> Jl<'a> {
     fn params_only(&self, value: RawBsonRef<'a>) -> Result<Parsed, FluxError> {
         let items = self.sequence(value, "params")?;
         if items.len() != FLUX_LAYOUT.len() {
-            return Err(FluxError::ParamCount { expected: FLUX_LAYOUT.len(), found: items.len() });
+            return Err(FluxError::ParamCount {
+                expected: FLUX_LAYOUT.len(),
+                found: items.len(),
+            });
         }
         let mut params = Vec::with_capacity(items.len());
         for (item, (name, shape)) in items.into_iter().zip(FLUX_LAYOUT) {
@@ -952,10 +1105,18 @@ impl<'a> Jl<'a> {
     /// The layers and parameters of a `Chain`.
     fn chain(&self, value: RawBsonRef<'a>) -> Result<Parsed, FluxError> {
         let chain = self.structure(value, "model")?.ok_or_else(|| {
-            unexpected("model", "a Flux Chain", describe(self.resolve(value).unwrap_or(value)))
+            unexpected(
+                "model",
+                "a Flux Chain",
+                describe(self.resolve(value).unwrap_or(value)),
+            )
         })?;
         if chain.ty.name() != "Chain" {
-            return Err(unexpected("model", "a Flux Chain", format!("a struct of type {}", chain.ty)));
+            return Err(unexpected(
+                "model",
+                "a Flux Chain",
+                format!("a struct of type {}", chain.ty),
+            ));
         }
         let layers_value = *chain
             .fields
@@ -981,11 +1142,15 @@ impl<'a> Jl<'a> {
         let kinds: Vec<Option<LayerKind>> = found.iter().map(Found::kind).collect();
         let matches = kinds.len() >= pattern.len()
             && kinds.iter().zip(pattern).all(|(k, p)| *k == Some(p))
-            && kinds[pattern.len()..] .iter().all(|k| *k == Some(LayerKind::Softmax))
+            && kinds[pattern.len()..]
+                .iter()
+                .all(|k| *k == Some(LayerKind::Softmax))
             && kinds.len() <= pattern.len() + 1;
         if !matches {
             let list: Vec<String> = found.iter().map(Found::describe).collect();
-            return Err(FluxError::Architecture { found: list.join(", ") });
+            return Err(FluxError::Architecture {
+                found: list.join(", "),
+            });
         }
 
         let mut layers = Vec::new();
@@ -1018,7 +1183,11 @@ impl<'a> Jl<'a> {
                 }
                 Found::Flatten | Found::Softmax => {
                     let kind = layer.kind().unwrap_or(LayerKind::Flatten);
-                    layers.push(LayerInfo { kind, shapes: Vec::new(), activation: None });
+                    layers.push(LayerInfo {
+                        kind,
+                        shapes: Vec::new(),
+                        activation: None,
+                    });
                 }
                 Found::Other(_) => {}
             }
@@ -1067,7 +1236,10 @@ impl<'a> Jl<'a> {
         };
         if s.fields.len() < 6 {
             let found = format!("{} fields", s.fields.len());
-            return Err(layer_error("the fields σ, weight, bias, stride, pad, dilation", found));
+            return Err(layer_error(
+                "the fields σ, weight, bias, stride, pad, dilation",
+                found,
+            ));
         }
         let activation = self.function_name(s.fields[0], &context)?;
         if activation != "relu" {
@@ -1080,7 +1252,10 @@ impl<'a> Jl<'a> {
         let expect_all = |field: usize, name: &str, value: i64| -> Result<(), FluxError> {
             let found = self.ints(s.fields[field], &format!("{context} {name}"))?;
             if found.is_empty() || found.iter().any(|&v| v != value) {
-                return Err(layer_error(&format!("{name} {value}"), format!("{name} {found:?}")));
+                return Err(layer_error(
+                    &format!("{name} {value}"),
+                    format!("{name} {found:?}"),
+                ));
             }
             Ok(())
         };
@@ -1172,8 +1347,11 @@ impl<'a> Jl<'a> {
     /// Interprets an anonymous function `x -> ...` from its lowered code: pooling
     /// (`maxpool(x, (a, b))`) or flatten (`reshape(x, :, size(x, 4))`, `flatten(x)`).
     fn anonymous(&self, typename: RawBsonRef<'a>, context: &str) -> Result<Found<'a>, FluxError> {
-        let Some(code) = self.find_code(typename, 0, context)? else {
-            return Ok(Found::Other("an anonymous function without readable code".to_string()));
+        let mut seen = HashSet::new();
+        let Some(code) = self.find_code(typename, 0, &mut seen, context)? else {
+            return Ok(Found::Other(
+                "an anonymous function without readable code".to_string(),
+            ));
         };
         let mut values: Vec<Sym> = Vec::new();
         let mut called: Vec<String> = Vec::new();
@@ -1191,8 +1369,10 @@ impl<'a> Jl<'a> {
                     continue;
                 }
             };
-            let args: Vec<Sym> =
-                args.into_iter().map(|a| self.sym(a, &values)).collect::<Result<_, _>>()?;
+            let args: Vec<Sym> = args
+                .into_iter()
+                .map(|a| self.sym(a, &values))
+                .collect::<Result<_, _>>()?;
             let value = match (head.as_deref(), args.as_slice()) {
                 (Some("call"), [Sym::Global(f), rest @ ..]) => {
                     called.push(f.clone());
@@ -1209,23 +1389,35 @@ impl<'a> Jl<'a> {
         Ok(match result {
             Some(Sym::Pooled(window)) => Found::Pool(window),
             Some(Sym::Flattened) => Found::Flatten,
-            _ => Found::Other(format!("an anonymous function calling {}", called.join(", "))),
+            _ => Found::Other(format!(
+                "an anonymous function calling {}",
+                called.join(", ")
+            )),
         })
     }
 
     /// Depth-first search for the first `CodeInfo` struct under `value`; returns its `code`
-    /// field (the list of statements).
+    /// field (the list of statements). A function's values refer back to themselves (its
+    /// type names its typename), so each backref is followed once: `seen` holds those taken.
     fn find_code(
         &self,
         value: RawBsonRef<'a>,
         depth: usize,
+        seen: &mut HashSet<usize>,
         context: &str,
     ) -> Result<Option<RawBsonRef<'a>>, FluxError> {
         if depth > MAX_DEPTH {
             return Err(FluxError::TooDeep { limit: MAX_DEPTH });
         }
         self.charge(1)?;
-        let children = match self.resolve(value)? {
+        let mut value = value;
+        while let Some(index) = self.backref(value)? {
+            match self.backrefs.get(index) {
+                Some(target) if seen.insert(index) => value = *target,
+                _ => return Ok(None),
+            }
+        }
+        let children = match value {
             RawBsonRef::Array(list) => self.elements(list)?,
             RawBsonRef::Document(doc) => {
                 if self.tag(doc)? == Some("struct") {
@@ -1252,7 +1444,7 @@ impl<'a> Jl<'a> {
             _ => return Ok(None),
         };
         for child in children {
-            if let Some(code) = self.find_code(child, depth + 1, context)? {
+            if let Some(code) = self.find_code(child, depth + 1, seen, context)? {
                 return Ok(Some(code));
             }
         }
@@ -1284,7 +1476,9 @@ impl<'a> Jl<'a> {
                     _ => Sym::Unknown,
                 },
                 Some("struct") => {
-                    let Some(s) = self.structure(value, context)? else { return Ok(Sym::Unknown) };
+                    let Some(s) = self.structure(value, context)? else {
+                        return Ok(Sym::Unknown);
+                    };
                     let int = |i: usize| match s.fields.get(i).map(|f| self.resolve(*f)) {
                         Some(Ok(RawBsonRef::Int64(n))) => Some(n),
                         Some(Ok(RawBsonRef::Int32(n))) => Some(n as i64),
@@ -1317,7 +1511,9 @@ type Parsed = (FluxForm, Vec<LayerInfo>, Vec<JuliaArray>);
 /// The result of calling the global `f` on symbolic arguments.
 fn call(f: &str, args: &[Sym]) -> Sym {
     let ints = |args: &[Sym]| -> Option<Vec<i64>> {
-        args.iter().map(|a| if let Sym::Int(n) = a { Some(*n) } else { None }).collect()
+        args.iter()
+            .map(|a| if let Sym::Int(n) = a { Some(*n) } else { None })
+            .collect()
     };
     match (f, args) {
         // Windows and shapes are short; longer tuples are not followed (nor copied).
@@ -1334,7 +1530,11 @@ fn call(f: &str, args: &[Sym]) -> Sym {
 
 fn pool_info(window: &[i64]) -> LayerInfo {
     let window = window.iter().map(|&k| k as usize).collect();
-    LayerInfo { kind: LayerKind::MaxPool, shapes: vec![window], activation: None }
+    LayerInfo {
+        kind: LayerKind::MaxPool,
+        shapes: vec![window],
+        activation: None,
+    }
 }
 
 fn check_window(window: &[i64], index: usize) -> Result<(), FluxError> {
@@ -1358,4 +1558,152 @@ fn check_shape(array: &JuliaArray, expected: &[usize], context: &str) -> Result<
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::spec::BinarySubtype;
+    use bson::{Binary, Bson, doc};
+    use burn::nn::conv::Conv2dConfig;
+    use burn::prelude::*;
+
+    /// A BSON.jl Float32 array document of Julia shape `size`, values column-major.
+    fn jl_array(size: &[i64], values: &[f32]) -> Bson {
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Bson::Document(doc! {
+            "tag": "array",
+            "type": { "tag": "datatype", "name": ["Core", "Float32"], "params": [] },
+            "size": size.to_vec(),
+            "data": Binary { subtype: BinarySubtype::Generic, bytes },
+        })
+    }
+
+    /// Reads the array stored under `w` in a one-key document, through the BSON.jl layer.
+    fn read_w(value: Bson) -> JuliaArray {
+        let bytes = doc! { "w": value }.to_vec().unwrap();
+        let root = RawDocument::from_bytes(&bytes).unwrap();
+        let jl = Jl {
+            backrefs: Vec::new(),
+            visits: std::cell::Cell::new(0),
+        };
+        jl.array(root.get("w").unwrap().unwrap(), "w").unwrap().0
+    }
+
+    #[test]
+    fn conv_kernels_are_flipped_and_read_column_major() {
+        // W[d1, d2, c, o] = d1 + 2·d2 + 4·c + 8·o: the column-major offset itself.
+        let values: Vec<f32> = (0..24).map(|v| v as f32).collect();
+        let w = read_w(jl_array(&[2, 2, 2, 3], &values));
+        assert_eq!(w.shape, vec![2, 2, 2, 3]);
+
+        // Rows first: K[o][c][r][s] = W[1−r, 1−s, c, o].
+        let k = conv_weight(&w, false);
+        assert_eq!(k.shape, vec![3, 2, 2, 2]);
+        assert_eq!(k.values[..4], [3.0, 1.0, 2.0, 0.0]);
+        assert_eq!(k.values[12..16], [15.0, 13.0, 14.0, 12.0]); // o = 1, c = 1
+        assert_eq!(k.values[20..24], [23.0, 21.0, 22.0, 20.0]); // o = 2, c = 1
+
+        // Columns first: K[o][c][r][s] = W[1−s, 1−r, c, o].
+        let k = conv_weight(&w, true);
+        assert_eq!(k.values[..4], [3.0, 2.0, 1.0, 0.0]);
+        assert_eq!(k.values[12..16], [15.0, 14.0, 13.0, 12.0]);
+    }
+
+    #[test]
+    fn a_converted_kernel_computes_flux_true_convolution() {
+        // Julia kernel W = [1 3; 2 4] (column-major data 1, 2, 3, 4). A true convolution of a
+        // 3x3 impulse at the centre, without padding, reproduces the kernel in place:
+        // y[i, j] = Σ W[a, b]·x[i+1−a, j+1−b] = W[i, j], so y = [1 3; 2 4], row-major
+        // 1, 3, 2, 4. (A cross-correlation would give the reversed 4, 2, 3, 1.)
+        let w = read_w(jl_array(&[2, 2, 1, 1], &[1.0, 2.0, 3.0, 4.0]));
+        let device = Device::flex();
+        let mut impulse = vec![0.0f32; 9];
+        impulse[4] = 1.0;
+        let run = |transpose: bool| {
+            let mut conv = Conv2dConfig::new([1, 1], [2, 2]).init(&device);
+            let k = conv_weight(&w, transpose);
+            conv.weight = burn::module::Param::from_tensor(Tensor::from_data(
+                TensorData::new(k.values, k.shape),
+                &device,
+            ));
+            conv.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
+                [1],
+                &device,
+            )));
+            let x = Tensor::<4>::from_data(TensorData::new(impulse.clone(), [1, 1, 3, 3]), &device);
+            conv.forward(x).into_data().try_into_vec::<f32>().unwrap()
+        };
+        assert_eq!(run(false), vec![1.0, 3.0, 2.0, 4.0]);
+        // Julia's d1 is the column: its output y[d1, d2] = W[d1, d2] is gradlab's
+        // out[row = d2][col = d1], i.e. row-major 1, 2, 3, 4.
+        assert_eq!(run(true), vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn dense_inputs_follow_flux_column_major_flatten() {
+        // Julia W (2, 8) with W[o, i] = 10·o + i, over a 2x2 map of 2 channels.
+        let mut values = vec![0.0f32; 16];
+        for o in 0..2 {
+            for i in 0..8 {
+                values[o + 2 * i] = (10 * o + i) as f32;
+            }
+        }
+        let w = read_w(jl_array(&[2, 8], &values));
+        // gradlab's j = c·4 + row·2 + col is Flux's i = row + 2·col + 4·c.
+        let d = dense_weight(&w, [2, 2], false);
+        assert_eq!(d.shape, vec![8, 2]);
+        let expected = [
+            0., 10., 2., 12., 1., 11., 3., 13., 4., 14., 6., 16., 5., 15., 7., 17.,
+        ];
+        assert_eq!(d.values, expected);
+        // Transposed, Flux's i = col + 2·row + 4·c: the identity order here.
+        let d = dense_weight(&w, [2, 2], true);
+        let expected = [
+            0., 10., 1., 11., 2., 12., 3., 13., 4., 14., 5., 15., 6., 16., 7., 17.,
+        ];
+        assert_eq!(d.values, expected);
+    }
+
+    #[test]
+    fn arrays_are_checked_against_their_size_and_type() {
+        let bytes = |value: Bson| doc! { "w": value }.to_vec().unwrap();
+        let read = |bytes: &[u8]| {
+            let root = RawDocument::from_bytes(bytes).unwrap();
+            let jl = Jl {
+                backrefs: Vec::new(),
+                visits: std::cell::Cell::new(0),
+            };
+            jl.array(root.get("w").unwrap().unwrap(), "w")
+                .map(|(a, _)| a)
+        };
+        let short = bytes(jl_array(&[2, 3], &[1.0; 5]));
+        assert!(matches!(
+            read(&short),
+            Err(FluxError::DataLength { found: 20, .. })
+        ));
+        let huge = bytes(jl_array(&[1 << 40, 1 << 40], &[1.0; 4]));
+        assert!(matches!(read(&huge), Err(FluxError::DataLength { .. })));
+        let negative = bytes(jl_array(&[-1], &[]));
+        assert!(matches!(read(&negative), Err(FluxError::Unexpected { .. })));
+        let nan = bytes(jl_array(&[1], &[f32::NAN]));
+        assert!(matches!(read(&nan), Err(FluxError::NotFinite { .. })));
+
+        let mut doubles = doc! {
+            "tag": "array",
+            "type": { "tag": "datatype", "name": ["Core", "Float64"], "params": [] },
+            "size": [1i64],
+            "data": Binary { subtype: BinarySubtype::Generic, bytes: vec![0; 8] },
+        };
+        let err = read(&bytes(Bson::Document(doubles.clone()))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "w: elements of type Core.Float64, only Float32 is supported"
+        );
+        doubles.insert("tag", "struct");
+        assert!(matches!(
+            read(&bytes(Bson::Document(doubles))),
+            Err(FluxError::Unexpected { .. })
+        ));
+    }
 }
