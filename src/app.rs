@@ -127,7 +127,9 @@ pub fn app() -> Html {
         (Startup::Failed(message), _) => html! {
             <p class="message error" role="alert">{ format!("The page could not start: {message}") }</p>
         },
-        (Startup::Ready(runtime), Route::Attack) => html! { <AttackLab runtime={runtime.clone()} /> },
+        (Startup::Ready(runtime), Route::Attack) => {
+            html! { <AttackLab runtime={runtime.clone()} /> }
+        }
         (Startup::Ready(_), Route::Fit) => html! { <FitLab /> },
         (Startup::Ready(_), Route::Forecast) => html! { <ForecastLab /> },
     };

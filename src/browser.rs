@@ -51,8 +51,8 @@ pub fn location_hash() -> String {
 /// Calls `on_change` whenever the location hash changes, for the page's lifetime.
 pub fn on_hash_change(on_change: impl Fn() + 'static) {
     let closure = wasm_bindgen::closure::Closure::<dyn Fn()>::new(on_change);
-    let _ = window()
-        .add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref());
+    let _ =
+        window().add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref());
     closure.forget();
 }
 

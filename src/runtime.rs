@@ -111,13 +111,10 @@ async fn webgpu_device() -> Result<Device, String> {
         return known;
     }
     let result = if has_webgpu() {
-        Device::wgpu_options()
-            .init_async()
-            .await
-            .map_err(|e| {
-                web_sys::console::info_1(&format!("WebGPU is not usable: {e}").into());
-                "no usable WebGPU adapter".to_string()
-            })
+        Device::wgpu_options().init_async().await.map_err(|e| {
+            web_sys::console::info_1(&format!("WebGPU is not usable: {e}").into());
+            "no usable WebGPU adapter".to_string()
+        })
     } else {
         Err("this browser has no WebGPU".to_string())
     };

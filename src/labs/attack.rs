@@ -202,7 +202,10 @@ fn parse_sample(size: &str, seed: &str) -> Result<(usize, u64), String> {
 }
 
 /// Predicts a set in batches, yielding to the browser between them.
-async fn predict_in_batches(runtime: &RuntimeHandle, set: &Mnist) -> Result<Vec<Prediction>, String> {
+async fn predict_in_batches(
+    runtime: &RuntimeHandle,
+    set: &Mnist,
+) -> Result<Vec<Prediction>, String> {
     let mut all = Vec::with_capacity(set.len());
     for chunk in set.pixels.chunks(EVAL_BATCH * IMAGE_PIXELS) {
         all.extend(predict(&runtime.model, chunk).await.map_err(|e| e.to_string())?);
@@ -211,7 +214,11 @@ async fn predict_in_batches(runtime: &RuntimeHandle, set: &Mnist) -> Result<Vec<
     Ok(all)
 }
 
-async fn evaluate_all(runtime: RuntimeHandle, full: UseStateHandle<FullRun>, cancel: Rc<Cell<bool>>) {
+async fn evaluate_all(
+    runtime: RuntimeHandle,
+    full: UseStateHandle<FullRun>,
+    cancel: Rc<Cell<bool>>,
+) {
     let started = now_ms();
     let total = runtime.test.len();
     full.set(FullRun::Running { done: 0, total });
@@ -239,7 +246,9 @@ async fn evaluate_all(runtime: RuntimeHandle, full: UseStateHandle<FullRun>, can
 
 fn message(text: &Option<String>, is_error: bool) -> Html {
     match text {
-        Some(text) if is_error => html! { <p class="message error" role="alert">{ text.clone() }</p> },
+        Some(text) if is_error => {
+            html! { <p class="message error" role="alert">{ text.clone() }</p> }
+        }
         Some(text) => html! { <p class="message" role="alert">{ text.clone() }</p> },
         None => html! {},
     }

@@ -11,17 +11,19 @@ const BATCH: usize = 500;
 
 pub fn run(options: &Result<Options, String>) -> Result<(), String> {
     let options = options.as_ref().map_err(Clone::clone)?;
-    let limit = options
-        .get("limit")
-        .map(|_| options.number("limit", 0))
-        .transpose()?;
+    let limit = options.get("limit").map(|_| options.number("limit", 0)).transpose()?;
     let test = load(&options.path("mnist")?, Split::Test, limit)?;
     let model = load_model(options)?;
     let form = parse_form(options.get("form"), options.get("target"))?;
     let epsilons = parse_epsilons(options.get("eps").unwrap_or("0,0.05,0.1,0.2,0.3"))?;
 
     let curve = pollster::block_on(accuracy_under_attack(
-        &model, &test, form, &epsilons, BATCH, no_progress,
+        &model,
+        &test,
+        form,
+        &epsilons,
+        BATCH,
+        no_progress,
     ))
     .map_err(|e| e.to_string())?
     .expect("never cancelled here");

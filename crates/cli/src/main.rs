@@ -70,9 +70,7 @@ impl Options {
         let mut pairs = Vec::new();
         let mut iter = args.iter();
         while let Some(flag) = iter.next() {
-            let name = flag
-                .strip_prefix("--")
-                .ok_or(format!("unexpected argument {flag}"))?;
+            let name = flag.strip_prefix("--").ok_or(format!("unexpected argument {flag}"))?;
             if SWITCHES.contains(&name) {
                 pairs.push((name.to_string(), String::new()));
                 continue;
@@ -88,25 +86,17 @@ impl Options {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn path(&self, name: &str) -> Result<PathBuf, String> {
-        self.get(name)
-            .map(PathBuf::from)
-            .ok_or(format!("--{name} is required\n{USAGE}"))
+        self.get(name).map(PathBuf::from).ok_or(format!("--{name} is required\n{USAGE}"))
     }
 
     fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("--{name}: '{v}' is not a number")),
+            Some(v) => v.parse().map_err(|_| format!("--{name}: '{v}' is not a number")),
         }
     }
 }
@@ -127,14 +117,9 @@ fn train(options: &Result<Options, String>) -> Result<(), String> {
         seed: options.number("seed", defaults.seed)?,
         ..defaults
     };
-    let limit = options
-        .get("limit")
-        .map(|_| options.number("limit", 0))
-        .transpose()?;
+    let limit = options.get("limit").map(|_| options.number("limit", 0)).transpose()?;
     let data = load(&options.path("mnist")?, Split::Train, limit)?;
-    let out = options
-        .get("out")
-        .map_or_else(|| assets_dir().join("cnn.gradlab"), PathBuf::from);
+    let out = options.get("out").map_or_else(|| assets_dir().join("cnn.gradlab"), PathBuf::from);
 
     let started = Instant::now();
     let device = Device::flex().autodiff();
@@ -151,11 +136,7 @@ fn train(options: &Result<Options, String>) -> Result<(), String> {
 
     let weights = pollster::block_on(model.valid().to_weights()).map_err(|e| e.to_string())?;
     std::fs::write(&out, weights.to_bytes()).map_err(|e| format!("{}: {e}", out.display()))?;
-    println!(
-        "wrote {} in {:.0}s",
-        out.display(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("wrote {} in {:.0}s", out.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -166,9 +147,7 @@ fn read_model(path: &Path) -> Result<ModelFile, String> {
 }
 
 fn model_path(options: &Options) -> PathBuf {
-    options
-        .get("model")
-        .map_or_else(|| assets_dir().join("cnn.gradlab"), PathBuf::from)
+    options.get("model").map_or_else(|| assets_dir().join("cnn.gradlab"), PathBuf::from)
 }
 
 /// The model named by `--model` (default: the committed weights), with `--domain` and
@@ -177,9 +156,7 @@ fn load_model(options: &Options) -> Result<Cnn, String> {
     let file = read_model(&model_path(options))?;
     let import = ImportOptions {
         transpose: options.flag("transpose"),
-        domain: options
-            .get("domain")
-            .map_or(Ok(Domain::ZeroOne), str::parse)?,
+        domain: options.get("domain").map_or(Ok(Domain::ZeroOne), str::parse)?,
     };
     if matches!(file, ModelFile::Gradlab(_))
         && (options.flag("transpose") || options.get("domain").is_some())
@@ -192,10 +169,7 @@ fn load_model(options: &Options) -> Result<Cnn, String> {
 
 fn eval(options: &Result<Options, String>) -> Result<(), String> {
     let options = options.as_ref().map_err(Clone::clone)?;
-    let limit = options
-        .get("limit")
-        .map(|_| options.number("limit", 0))
-        .transpose()?;
+    let limit = options.get("limit").map(|_| options.number("limit", 0)).transpose()?;
     let test = load(&options.path("mnist")?, Split::Test, limit)?;
     let model = load_model(options)?;
 
@@ -218,10 +192,7 @@ fn inspect(options: &Result<Options, String>) -> Result<(), String> {
         ModelFile::Gradlab(weights) => {
             println!("gradlab weight file, {} parameters", weights.num_params());
             let input = weights.input;
-            println!(
-                "input map u = {}·x + {} for x in [-1, 1]",
-                input.scale, input.shift
-            );
+            println!("input map u = {}·x + {} for x in [-1, 1]", input.scale, input.shift);
             return Ok(());
         }
         ModelFile::Flux(model) => model,
@@ -243,11 +214,7 @@ fn inspect(options: &Result<Options, String>) -> Result<(), String> {
     let Some(dir) = options.get("mnist") else {
         return Ok(());
     };
-    let sample = load(
-        Path::new(dir),
-        Split::Test,
-        Some(options.number("limit", 500)?),
-    )?;
+    let sample = load(Path::new(dir), Split::Test, Some(options.number("limit", 500)?))?;
     let suggestion = pollster::block_on(suggest_options(&model, &sample, &Device::flex()))
         .map_err(|e| e.to_string())?;
     for (import, confusion) in &suggestion.scores {
@@ -270,19 +237,13 @@ fn inspect(options: &Result<Options, String>) -> Result<(), String> {
 fn pack_test_set(options: &Result<Options, String>) -> Result<(), String> {
     let options = options.as_ref().map_err(Clone::clone)?;
     let dir = options.path("mnist")?;
-    let out = options
-        .get("out")
-        .map_or_else(|| assets_dir().join("mnist"), PathBuf::from);
+    let out = options.get("out").map_or_else(|| assets_dir().join("mnist"), PathBuf::from);
     let test = load(&dir, Split::Test, None)?;
 
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     for name in ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
         std::fs::copy(dir.join(name), out.join(name)).map_err(|e| format!("{name}: {e}"))?;
     }
-    println!(
-        "copied {} test images and labels to {}",
-        test.len(),
-        out.display()
-    );
+    println!("copied {} test images and labels to {}", test.len(), out.display());
     Ok(())
 }

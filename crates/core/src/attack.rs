@@ -59,14 +59,16 @@ fn objective(logits: Tensor<2>, form: AttackForm, labels: &[u8]) -> Tensor<1> {
 /// # Shapes
 /// - `inputs`: `[N, 1, 28, 28]` in [-1, 1]; `labels`: N digits (ignored when targeted)
 /// - returns: `[N, 1, 28, 28]`, without autodiff
-pub fn input_gradient(model: &Cnn, inputs: Tensor<4>, form: AttackForm, labels: &[u8]) -> Tensor<4> {
+pub fn input_gradient(
+    model: &Cnn,
+    inputs: Tensor<4>,
+    form: AttackForm,
+    labels: &[u8],
+) -> Tensor<4> {
     let inputs = inputs.detach().autodiff().require_grad();
     let logits = model.forward(inputs.clone());
     let grads = objective(logits, form, labels).backward();
-    inputs
-        .grad(&grads)
-        .expect("the input requires its gradient")
-        .without_autodiff()
+    inputs.grad(&grads).expect("the input requires its gradient").without_autodiff()
 }
 
 /// `clamp(x + ε·s, −1, 1)` for a precomputed sign (or step direction) `s`.
@@ -75,7 +77,13 @@ pub fn perturb(inputs: Tensor<4>, sign: Tensor<4>, epsilon: f32) -> Tensor<4> {
 }
 
 /// One Fast Gradient Sign step of size `epsilon`.
-pub fn fgsm(model: &Cnn, inputs: Tensor<4>, form: AttackForm, labels: &[u8], epsilon: f32) -> Tensor<4> {
+pub fn fgsm(
+    model: &Cnn,
+    inputs: Tensor<4>,
+    form: AttackForm,
+    labels: &[u8],
+    epsilon: f32,
+) -> Tensor<4> {
     let sign = input_gradient(model, inputs.clone(), form, labels).sign();
     perturb(inputs.without_autodiff(), sign, epsilon)
 }
@@ -204,8 +212,14 @@ mod tests {
         // A background pixel at −1 with sign +1 and ε = 0.1 becomes −0.9; a pixel at 0.95 with
         // sign +1 is clamped to 1; sign −1 at −1 stays at −1.
         let device = Device::flex();
-        let x = Tensor::<4>::from_data(TensorData::new(vec![-1.0f32, 0.95, -1.0, 0.0], [1, 1, 2, 2]), &device);
-        let s = Tensor::<4>::from_data(TensorData::new(vec![1.0f32, 1.0, -1.0, 0.0], [1, 1, 2, 2]), &device);
+        let x = Tensor::<4>::from_data(
+            TensorData::new(vec![-1.0f32, 0.95, -1.0, 0.0], [1, 1, 2, 2]),
+            &device,
+        );
+        let s = Tensor::<4>::from_data(
+            TensorData::new(vec![1.0f32, 1.0, -1.0, 0.0], [1, 1, 2, 2]),
+            &device,
+        );
         let out = perturb(x, s, 0.1).into_data().try_into_vec::<f32>().unwrap();
         let expected = [-0.9f32, 1.0, -1.0, 0.0];
         for (o, e) in out.iter().zip(expected) {

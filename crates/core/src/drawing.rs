@@ -93,8 +93,10 @@ fn scale_into_box(ink: &[f32], width: usize, crop: (usize, usize, usize, usize))
             let v = ink[(top + r) * width + left + c];
             for sr in 0..sub {
                 for sc in 0..sub {
-                    let y = (r as f32 + (sr as f32 + 0.5) / sub as f32) * rows as f32 / crop_h as f32;
-                    let x = (c as f32 + (sc as f32 + 0.5) / sub as f32) * cols as f32 / crop_w as f32;
+                    let y =
+                        (r as f32 + (sr as f32 + 0.5) / sub as f32) * rows as f32 / crop_h as f32;
+                    let x =
+                        (c as f32 + (sc as f32 + 0.5) / sub as f32) * cols as f32 / crop_w as f32;
                     let cell = (y as usize).min(rows - 1) * cols + (x as usize).min(cols - 1);
                     values[cell] += v;
                     weights[cell] += 1.0;
@@ -151,8 +153,12 @@ mod tests {
         assert!((col - 14.0).abs() <= 0.5, "col {col}");
 
         let inked: Vec<usize> = (0..IMAGE_PIXELS).filter(|&i| pixels[i] > 0).collect();
-        let rows = inked.iter().map(|i| i / 28).max().unwrap() - inked.iter().map(|i| i / 28).min().unwrap() + 1;
-        let cols = inked.iter().map(|i| i % 28).max().unwrap() - inked.iter().map(|i| i % 28).min().unwrap() + 1;
+        let rows = inked.iter().map(|i| i / 28).max().unwrap()
+            - inked.iter().map(|i| i / 28).min().unwrap()
+            + 1;
+        let cols = inked.iter().map(|i| i % 28).max().unwrap()
+            - inked.iter().map(|i| i % 28).min().unwrap()
+            + 1;
         // The stroke is 80 tall and 40 wide: it scales to 20 x 10.
         assert_eq!((rows, cols), (20, 10));
     }

@@ -53,7 +53,10 @@ pub async fn predict_inputs(model: &Cnn, images: Tensor<4>) -> Result<Vec<Predic
     Ok(digits
         .into_iter()
         .zip(rows)
-        .map(|(digit, row)| Prediction { digit, probabilities: row.try_into().expect("10 classes") })
+        .map(|(digit, row)| Prediction {
+            digit,
+            probabilities: row.try_into().expect("10 classes"),
+        })
         .collect())
 }
 

@@ -26,13 +26,8 @@ pub mod train;
 ///
 /// # Errors
 /// [`ReadError`] when the device fails to execute or the data is not `f32`.
-pub async fn read_f32<const D: usize>(
-    tensor: burn::Tensor<D>,
-) -> Result<Vec<f32>, ReadError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| ReadError(e.to_string()))?;
+pub async fn read_f32<const D: usize>(tensor: burn::Tensor<D>) -> Result<Vec<f32>, ReadError> {
+    let data = tensor.into_data_async().await.map_err(|e| ReadError(e.to_string()))?;
     data.try_into_vec::<f32>().map_err(|e| ReadError(format!("{e:?}")))
 }
 

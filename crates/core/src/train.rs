@@ -4,10 +4,10 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use crate::data::mnist::{Mnist, NUM_CLASSES};
-use crate::models::cnn::{Cnn, images_to_tensor};
 use crate::ReadError;
+use crate::data::mnist::{Mnist, NUM_CLASSES};
 use crate::eval::{evaluate, no_progress};
+use crate::models::cnn::{Cnn, images_to_tensor};
 use crate::rng::SplitMix64;
 
 /// Settings of `gradlab train-cnn`; the defaults produce the committed weights.

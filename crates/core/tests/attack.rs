@@ -74,7 +74,8 @@ fn the_iterative_attack_stays_within_epsilon_and_beats_one_step() {
     let x = inputs_to_tensor(to_input(&set.pixels), 4, &Device::flex());
     let epsilon = 0.15;
 
-    let attacked = iterative(&model, x.clone(), AttackForm::Untargeted, &set.labels, epsilon, 0.05, 10);
+    let attacked =
+        iterative(&model, x.clone(), AttackForm::Untargeted, &set.labels, epsilon, 0.05, 10);
     for (a, o) in values(attacked.clone()).iter().zip(values(x.clone())) {
         assert!((-1.0..=1.0).contains(a));
         assert!((a - o).abs() <= epsilon + 1e-6);
@@ -90,10 +91,8 @@ fn the_iterative_attack_stays_within_epsilon_and_beats_one_step() {
 #[test]
 fn accuracy_falls_with_epsilon_and_epsilon_zero_is_the_clean_accuracy() {
     let (model, set) = (model(), test_images(1000));
-    let clean = pollster::block_on(evaluate(&model, &set, 250, no_progress))
-        .unwrap()
-        .unwrap()
-        .accuracy();
+    let clean =
+        pollster::block_on(evaluate(&model, &set, 250, no_progress)).unwrap().unwrap().accuracy();
 
     let epsilons = [0.0, 0.1, 0.3, 0.6];
     let curve = pollster::block_on(accuracy_under_attack(

@@ -85,30 +85,16 @@ fn numbered(kind: &str, n: i64) -> Bson {
 }
 
 fn expr(head: &str, args: Vec<Bson>) -> Bson {
-    jl_struct(
-        datatype(&["Core", "Expr"]),
-        vec![symbol(head), Bson::Array(args)],
-    )
+    jl_struct(datatype(&["Core", "Expr"]), vec![symbol(head), Bson::Array(args)])
 }
 
 /// The lowered code of `x -> maxpool(x, (2, 2))`.
 fn pool_code(window: i64) -> Vec<Bson> {
     vec![
+        expr("call", vec![global("Core", "tuple"), Bson::Int64(window), Bson::Int64(window)]),
         expr(
             "call",
-            vec![
-                global("Core", "tuple"),
-                Bson::Int64(window),
-                Bson::Int64(window),
-            ],
-        ),
-        expr(
-            "call",
-            vec![
-                global("Main", "maxpool"),
-                numbered("SlotNumber", 2),
-                numbered("SSAValue", 1),
-            ],
+            vec![global("Main", "maxpool"), numbered("SlotNumber", 2), numbered("SSAValue", 1)],
         ),
         expr("return", vec![numbered("SSAValue", 2)]),
     ]
@@ -117,14 +103,7 @@ fn pool_code(window: i64) -> Vec<Bson> {
 /// The lowered code of `x -> reshape(x, :, size(x, 4))`.
 fn flatten_code() -> Vec<Bson> {
     vec![
-        expr(
-            "call",
-            vec![
-                global("Main", "size"),
-                numbered("SlotNumber", 2),
-                Bson::Int64(4),
-            ],
-        ),
+        expr("call", vec![global("Main", "size"), numbered("SlotNumber", 2), Bson::Int64(4)]),
         expr(
             "call",
             vec![
@@ -150,10 +129,7 @@ fn typename(code: Vec<Bson>, own: i64) -> Bson {
     let method = jl_struct(datatype(&["Core", "Method"]), vec![signature, code_info]);
     jl_struct(
         datatype(&["Core", "TypeName"]),
-        vec![
-            symbol("##5#9"),
-            Bson::Array(vec![symbol("#5"), Bson::Array(vec![method])]),
-        ],
+        vec![symbol("##5#9"), Bson::Array(vec![symbol("#5"), Bson::Array(vec![method])])],
     )
 }
 
@@ -171,16 +147,10 @@ fn random_params(seed: u64) -> Vec<Vec<f32>> {
         .enumerate()
         .map(|(k, (_, shape))| {
             let len: usize = shape.iter().product();
-            let fan_in = if k % 2 == 0 {
-                len / shape[shape.len() - 1].max(1)
-            } else {
-                10
-            };
+            let fan_in = if k % 2 == 0 { len / shape[shape.len() - 1].max(1) } else { 10 };
             let fan_in = if k == 6 { 288 } else { fan_in };
             let scale = 2.0 / (fan_in as f64).sqrt();
-            (0..len)
-                .map(|_| ((rng.unit() - 0.5) * scale) as f32)
-                .collect()
+            (0..len).map(|_| ((rng.unit() - 0.5) * scale) as f32).collect()
         })
         .collect()
 }
@@ -204,21 +174,14 @@ fn chain_layers(params: &[Vec<f32>], style: Style) -> (Vec<Bson>, Vec<Bson>) {
         typename(pool_code(2), 3),
         typename(flatten_code(), 4),
     ];
-    let conv_type = if style.tracked {
-        backref(1)
-    } else {
-        datatype(&["Flux", "Conv"])
-    };
+    let conv_type = if style.tracked { backref(1) } else { datatype(&["Flux", "Conv"]) };
     let grad = 2;
 
     let param = |k: usize| {
         let plain = array(FLUX_LAYOUT[k].1, &params[k]);
         if style.tracked {
             let tracker = jl_struct(datatype(&["Tracker", "Tracked"]), Vec::new());
-            jl_struct(
-                datatype(&["Tracker", "TrackedArray"]),
-                vec![tracker, plain, backref(grad)],
-            )
+            jl_struct(datatype(&["Tracker", "TrackedArray"]), vec![tracker, plain, backref(grad)])
         } else {
             plain
         }
@@ -246,11 +209,7 @@ fn chain_layers(params: &[Vec<f32>], style: Style) -> (Vec<Bson>, Vec<Bson>) {
             )
         }
     };
-    let flatten = if style.anonymous {
-        anonymous(4)
-    } else {
-        func("Flux", "#flatten")
-    };
+    let flatten = if style.anonymous { anonymous(4) } else { func("Flux", "#flatten") };
     let dense = jl_struct(
         datatype(&["Flux", "Dense"]),
         vec![param(6), param(7), func("Base", "#identity")],
@@ -337,11 +296,7 @@ fn flux_logits(params: &[Vec<f32>], pixels: &[u8], options: ImportOptions) -> Ve
     let mut x = vec![0.0f32; 28 * 28];
     for d2 in 0..28 {
         for d1 in 0..28 {
-            let (row, col) = if options.transpose {
-                (d2, d1)
-            } else {
-                (d1, d2)
-            };
+            let (row, col) = if options.transpose { (d2, d1) } else { (d1, d2) };
             let p = pixels[row * 28 + col] as f32 / 255.0;
             x[d1 + 28 * d2] = match options.domain {
                 Domain::ZeroOne => p,
@@ -354,12 +309,7 @@ fn flux_logits(params: &[Vec<f32>], pixels: &[u8], options: ImportOptions) -> Ve
     let flat = flux_pool(&flux_conv(&x, 7, 32, &params[4], &params[5]), 7, 32);
     // Flatten is the column-major order itself: d1 + 3·d2 + 9·c.
     (0..10)
-        .map(|o| {
-            params[7][o]
-                + (0..288)
-                    .map(|i| params[6][o + 10 * i] * flat[i])
-                    .sum::<f32>()
-        })
+        .map(|o| params[7][o] + (0..288).map(|i| params[6][o + 10 * i] * flat[i]).sum::<f32>())
         .collect()
 }
 
@@ -368,10 +318,7 @@ fn gradlab_logits(file: &[u8], pixels: &[u8], options: ImportOptions) -> Vec<f32
     let device = Device::flex();
     let cnn = Cnn::from_weights(&model.to_weights(options), &device).expect("valid weights");
     let logits = cnn.forward(images_to_tensor(pixels, &device));
-    logits
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("f32 logits")
+    logits.into_data().try_into_vec::<f32>().expect("f32 logits")
 }
 
 #[test]
@@ -380,25 +327,13 @@ fn hand_made_files_match_a_reference_flux_forward_pass() {
     let mut rng = SplitMix64::new(11);
     // Two images: one of noise, one with a bright asymmetric stroke.
     let mut pixels: Vec<u8> = (0..784).map(|_| rng.below(256) as u8).collect();
-    pixels.extend((0..784).map(|i| {
-        if i % 28 > i / 28 + 3 && i / 28 < 12 {
-            250
-        } else {
-            0
-        }
-    }));
+    pixels.extend((0..784).map(|i| if i % 28 > i / 28 + 3 && i / 28 < 12 { 250 } else { 0 }));
 
-    let arrays = FLUX_LAYOUT
-        .iter()
-        .zip(&params)
-        .map(|((_, s), v)| array(s, v))
-        .collect();
+    let arrays = FLUX_LAYOUT.iter().zip(&params).map(|((_, s), v)| array(s, v)).collect();
     let mut files = vec![("params", bytes(&params_doc(arrays)))];
-    for (name, tracked, anonymous) in [
-        ("chain", false, false),
-        ("tracked chain", true, true),
-        ("mixed", false, true),
-    ] {
+    for (name, tracked, anonymous) in
+        [("chain", false, false), ("tracked chain", true, true), ("mixed", false, true)]
+    {
         let (layers, backrefs) = chain_layers(&params, Style { tracked, anonymous });
         files.push((name, bytes(&chain_doc(layers, backrefs))));
     }
@@ -423,16 +358,8 @@ fn hand_made_files_match_a_reference_flux_forward_pass() {
     assert_eq!(summary.form, FluxForm::Chain { tracked: true });
     let kinds: Vec<LayerKind> = summary.layers.iter().map(|l| l.kind).collect();
     use LayerKind::*;
-    assert_eq!(
-        kinds,
-        [
-            Conv, MaxPool, Conv, MaxPool, Conv, MaxPool, Flatten, Dense, Softmax
-        ]
-    );
-    assert_eq!(
-        (summary.accuracy, summary.epoch, summary.num_params),
-        (Some(0.5), Some(7), 16_938)
-    );
+    assert_eq!(kinds, [Conv, MaxPool, Conv, MaxPool, Conv, MaxPool, Flatten, Dense, Softmax]);
+    assert_eq!((summary.accuracy, summary.epoch, summary.num_params), (Some(0.5), Some(7), 16_938));
 }
 
 // ---- The real files ----------------------------------------------------------------------
@@ -442,12 +369,7 @@ fn real_files_reach_their_recorded_accuracy() {
     let test = Mnist::load(&mnist_dir(), Split::Test).expect("the MNIST test split");
     for (name, correct, epoch, form) in [
         ("params_only_conv.bson", 9_874, 11, FluxForm::ParamsOnly),
-        (
-            "tracker_era_conv.bson",
-            9_916,
-            32,
-            FluxForm::Chain { tracked: true },
-        ),
+        ("tracker_era_conv.bson", 9_916, 32, FluxForm::Chain { tracked: true }),
     ] {
         let model = read_flux(&real_file(name)).expect("the real file reads");
         let summary = &model.summary;
@@ -456,19 +378,12 @@ fn real_files_reach_their_recorded_accuracy() {
         assert_eq!(summary.epoch, Some(epoch), "{name}");
         assert_eq!(summary.accuracy, Some(correct as f64 / 10_000.0), "{name}");
 
-        let weights = model.to_weights(ImportOptions {
-            transpose: false,
-            domain: Domain::ZeroOne,
-        });
+        let weights = model.to_weights(ImportOptions { transpose: false, domain: Domain::ZeroOne });
         let cnn = Cnn::from_weights(&weights, &Device::flex()).expect("valid weights");
         let confusion = pollster::block_on(evaluate(&cnn, &test, 500, no_progress))
             .expect("evaluation reads back")
             .expect("not cancelled");
-        assert_eq!(
-            (confusion.correct(), confusion.total()),
-            (correct, 10_000),
-            "{name}"
-        );
+        assert_eq!((confusion.correct(), confusion.total()), (correct, 10_000), "{name}");
 
         // The imported weights survive gradlab's own file format, input domain included.
         let again = ModelFile::read(&weights.to_bytes()).expect("gradlab format");
@@ -507,20 +422,14 @@ fn truncated_and_mutated_real_files_give_errors_without_panicking() {
         cuts.extend(file.len() - 300..file.len());
         for cut in cuts {
             assert!(read_flux(&file[..cut]).is_err(), "{name} cut at {cut}");
-            assert!(
-                ModelFile::read(&file[..cut]).is_err(),
-                "{name} cut at {cut}"
-            );
+            assert!(ModelFile::read(&file[..cut]).is_err(), "{name} cut at {cut}");
             // The same cut with the outer length and terminator repaired, so that the
             // damage is found inside the document.
             if cut >= 5 {
                 let mut repaired = file[..cut].to_vec();
                 repaired[..4].copy_from_slice(&(cut as i32).to_le_bytes());
                 repaired[cut - 1] = 0;
-                assert!(
-                    read_flux(&repaired).is_err(),
-                    "{name} repaired cut at {cut}"
-                );
+                assert!(read_flux(&repaired).is_err(), "{name} repaired cut at {cut}");
             }
         }
         // Single-byte changes anywhere: any outcome but a panic. A file that still reads must
@@ -540,11 +449,8 @@ fn truncated_and_mutated_real_files_give_errors_without_panicking() {
 /// The error for a hand-made params-only file whose arrays are changed by `change`.
 fn params_error(change: impl FnOnce(&mut Vec<Bson>)) -> FluxError {
     let params = random_params(3);
-    let mut arrays: Vec<Bson> = FLUX_LAYOUT
-        .iter()
-        .zip(&params)
-        .map(|((_, s), v)| array(s, v))
-        .collect();
+    let mut arrays: Vec<Bson> =
+        FLUX_LAYOUT.iter().zip(&params).map(|((_, s), v)| array(s, v)).collect();
     change(&mut arrays);
     read_flux(&bytes(&params_doc(arrays))).expect_err("the damaged file is rejected")
 }
@@ -564,21 +470,13 @@ fn set_tag(value: &mut Bson, tag: &str) {
 
 #[test]
 fn hand_made_damage_gives_typed_errors() {
-    let tracked = Style {
-        tracked: true,
-        anonymous: true,
-    };
+    let tracked = Style { tracked: true, anonymous: true };
 
     // Not BSON at all, and BSON without a model.
     assert!(matches!(read_flux(b"GRADLAB?"), Err(FluxError::Bson(_))));
     assert!(matches!(read_flux(&[]), Err(FluxError::Bson(_))));
     let err = read_flux(&bytes(&doc! { "acc": 0.9, "net": 1i32 })).unwrap_err();
-    assert_eq!(
-        err,
-        FluxError::NoModel {
-            keys: vec!["acc".into(), "net".into()]
-        }
-    );
+    assert_eq!(err, FluxError::NoModel { keys: vec!["acc".into(), "net".into()] });
 
     // Wrong tags.
     let err = params_error(|a| set_tag(&mut a[2], "arrray"));
@@ -594,10 +492,7 @@ fn hand_made_damage_gives_typed_errors() {
             doc.insert("size", vec![3i64, 3, 1, 17]);
         }
     });
-    assert!(
-        matches!(err, FluxError::DataLength { found: 576, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, FluxError::DataLength { found: 576, .. }), "{err}");
     let err = params_error(|a| {
         if let Bson::Document(doc) = &mut a[1] {
             doc.insert("type", datatype(&["Core", "Float16"]));
@@ -613,29 +508,14 @@ fn hand_made_damage_gives_typed_errors() {
         params_error(|a| {
             a.pop();
         }),
-        FluxError::ParamCount {
-            expected: 8,
-            found: 7
-        }
+        FluxError::ParamCount { expected: 8, found: 7 }
     );
 
     // Backrefs out of range, at 0 (they are 1-based) and in a cycle.
     let err = chain_error(tracked, |layers, _| layers[1] = anonymous(99));
-    assert!(
-        matches!(
-            err,
-            FluxError::BackrefOutOfRange {
-                found: 99,
-                count: 4
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, FluxError::BackrefOutOfRange { found: 99, count: 4 }), "{err}");
     let err = chain_error(tracked, |layers, _| layers[1] = anonymous(0));
-    assert!(
-        matches!(err, FluxError::BackrefOutOfRange { found: 0, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, FluxError::BackrefOutOfRange { found: 0, .. }), "{err}");
     let err = chain_error(tracked, |layers, backrefs| {
         backrefs.push(backref(6));
         backrefs.push(backref(5));
@@ -658,10 +538,7 @@ fn hand_made_damage_gives_typed_errors() {
         layers.insert(1, jl_struct(datatype(&["Flux", "BatchNorm"]), Vec::new()));
     });
     let message = err.to_string();
-    assert!(
-        message.contains("found Flux.Conv, Flux.BatchNorm, maxpool [2, 2]"),
-        "{message}"
-    );
+    assert!(message.contains("found Flux.Conv, Flux.BatchNorm, maxpool [2, 2]"), "{message}");
     let err = chain_error(tracked, |layers, _| {
         if let Bson::Document(conv) = &mut layers[2] {
             conv.insert("data", {
@@ -671,57 +548,26 @@ fn hand_made_damage_gives_typed_errors() {
             });
         }
     });
-    assert_eq!(
-        err.to_string(),
-        "layer 2 (Conv): expected the activation relu, found tanh"
-    );
-    let err = chain_error(tracked, |_, backrefs| {
-        backrefs[2] = typename(pool_code(3), 3)
-    });
-    assert!(
-        matches!(
-            err,
-            FluxError::Layer {
-                index: 1,
-                kind: "MaxPool",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_eq!(err.to_string(), "layer 2 (Conv): expected the activation relu, found tanh");
+    let err = chain_error(tracked, |_, backrefs| backrefs[2] = typename(pool_code(3), 3));
+    assert!(matches!(err, FluxError::Layer { index: 1, kind: "MaxPool", .. }), "{err}");
     let err = chain_error(tracked, |layers, _| {
         layers.swap(6, 7);
     });
-    assert!(
-        err.to_string().contains("found Flux.Conv, maxpool [2, 2]"),
-        "{err}"
-    );
-    let err = chain_error(
-        Style {
-            tracked: false,
-            anonymous: false,
-        },
-        |layers, _| {
-            layers.push(func("NNlib", "#softmax"));
-        },
-    );
+    assert!(err.to_string().contains("found Flux.Conv, maxpool [2, 2]"), "{err}");
+    let err = chain_error(Style { tracked: false, anonymous: false }, |layers, _| {
+        layers.push(func("NNlib", "#softmax"));
+    });
     assert!(matches!(err, FluxError::Architecture { .. }), "{err}");
     // An anonymous function that is neither pooling nor flatten.
     let err = chain_error(tracked, |_, backrefs| {
         let code = vec![
-            expr(
-                "call",
-                vec![global("Main", "tanh"), numbered("SlotNumber", 2)],
-            ),
+            expr("call", vec![global("Main", "tanh"), numbered("SlotNumber", 2)]),
             expr("return", vec![numbered("SSAValue", 1)]),
         ];
         backrefs[2] = typename(code, 3);
     });
-    assert!(
-        err.to_string()
-            .contains("an anonymous function calling tanh"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("an anonymous function calling tanh"), "{err}");
 }
 
 #[test]
@@ -729,12 +575,7 @@ fn shared_values_cannot_make_reading_explode() {
     // Thousands of layers all pointing at one function with a long body: the reading stops at
     // its budget instead of walking the body once per layer.
     let long_body: Vec<Bson> = (0..2_000)
-        .map(|_| {
-            expr(
-                "call",
-                vec![global("Core", "tuple"), Bson::Int64(2), Bson::Int64(2)],
-            )
-        })
+        .map(|_| expr("call", vec![global("Core", "tuple"), Bson::Int64(2), Bson::Int64(2)]))
         .collect();
     let backrefs = vec![typename(long_body, 1)];
     let layers = (0..2_000).map(|_| anonymous(1)).collect();
@@ -757,9 +598,5 @@ fn the_fuzz_corpus_reads_without_panicking() {
         let _ = ModelFile::read(&data);
         count += 1;
     }
-    assert!(
-        count >= 10,
-        "only {count} corpus files in {}",
-        dir.display()
-    );
+    assert!(count >= 10, "only {count} corpus files in {}", dir.display());
 }

@@ -69,7 +69,7 @@ impl Mnist {
     /// Pairs images and labels, checking that the counts agree.
     pub fn new(pixels: Vec<u8>, labels: Vec<u8>) -> Result<Self, IdxError> {
         let images = pixels.len() / IMAGE_PIXELS;
-        if images != labels.len() || pixels.len() % IMAGE_PIXELS != 0 {
+        if images != labels.len() || !pixels.len().is_multiple_of(IMAGE_PIXELS) {
             return Err(IdxError::CountMismatch { images, labels: labels.len() });
         }
         Ok(Self { pixels, labels })

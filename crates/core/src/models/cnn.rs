@@ -60,15 +60,9 @@ pub struct InputDomain {
 
 impl InputDomain {
     /// Inputs in [-1, 1], as gradlab trains: `u = x`.
-    pub const PLUS_MINUS_ONE: Self = Self {
-        scale: 1.0,
-        shift: 0.0,
-    };
+    pub const PLUS_MINUS_ONE: Self = Self { scale: 1.0, shift: 0.0 };
     /// Inputs in [0, 1]: `u = (x + 1) / 2`, which is the pixel `p` itself.
-    pub const ZERO_ONE: Self = Self {
-        scale: 0.5,
-        shift: 0.5,
-    };
+    pub const ZERO_ONE: Self = Self { scale: 0.5, shift: 0.5 };
 
     /// True for `u = x`: the map is then skipped entirely.
     pub fn is_identity(&self) -> bool {
@@ -126,14 +120,7 @@ impl Cnn {
         let pool = MaxPool2dConfig::new([2, 2]).init();
         let dense = LinearConfig::new(FLAT_FEATURES, NUM_CLASSES).init(device);
 
-        Self {
-            conv1,
-            conv2,
-            conv3,
-            pool,
-            dense,
-            input: InputDomain::default(),
-        }
+        Self { conv1, conv2, conv3, pool, dense, input: InputDomain::default() }
     }
 
     /// The device the weights live on.
@@ -164,16 +151,7 @@ impl Cnn {
         let flat = pool3.clone().flatten(1, 3);
         let logits = self.dense.forward(flat.clone());
 
-        CnnTrace {
-            conv1,
-            pool1,
-            conv2,
-            pool2,
-            conv3,
-            pool3,
-            flat,
-            logits,
-        }
+        CnnTrace { conv1, pool1, conv2, pool2, conv3, pool3, flat, logits }
     }
 }
 
@@ -222,10 +200,7 @@ mod tests {
         // being 0 in p (a border value of x = −1), which folding the map into conv1 would miss.
         let device = Device::flex();
         let plain = Cnn::init(&device);
-        let zero_one = Cnn {
-            input: InputDomain::ZERO_ONE,
-            ..plain.clone()
-        };
+        let zero_one = Cnn { input: InputDomain::ZERO_ONE, ..plain.clone() };
         let pixels: Vec<u8> = (0..2 * 784).map(|i| (i * 37 % 256) as u8).collect();
         let p: Vec<f32> = pixels.iter().map(|&v| v as f32 / 255.0).collect();
 
@@ -256,10 +231,7 @@ mod tests {
             TensorData::new(kernel, [1, 1, 3, 3]),
             &device,
         ));
-        conv.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
-            [1],
-            &device,
-        )));
+        conv.bias = Some(burn::module::Param::from_tensor(Tensor::zeros([1], &device)));
         let mut impulse = vec![0.0f32; 9];
         impulse[4] = 1.0;
         let x = Tensor::<4>::from_data(TensorData::new(impulse, [1, 1, 3, 3]), &device);

@@ -96,11 +96,7 @@ pub enum FluxError {
     #[error("{context}: the key `{key}` is missing")]
     MissingKey { context: String, key: &'static str },
     #[error("{context}: expected {expected}, found {found}")]
-    Unexpected {
-        context: String,
-        expected: String,
-        found: String,
-    },
+    Unexpected { context: String, expected: String, found: String },
     #[error("backref {found} is out of range: the file has {count} backrefs")]
     BackrefOutOfRange { found: i64, count: usize },
     #[error("the values nest deeper than {limit} levels (or backrefs form a cycle)")]
@@ -110,18 +106,9 @@ pub enum FluxError {
     #[error("{context}: elements of type {found}, only Float32 is supported")]
     ElementType { context: String, found: String },
     #[error("{context}: size {size:?} needs {expected} bytes of data, found {found}")]
-    DataLength {
-        context: String,
-        size: Vec<i64>,
-        expected: String,
-        found: usize,
-    },
+    DataLength { context: String, size: Vec<i64>, expected: String, found: usize },
     #[error("{context}: expected shape {expected:?}, found {found:?}")]
-    Shape {
-        context: String,
-        expected: Vec<usize>,
-        found: Vec<usize>,
-    },
+    Shape { context: String, expected: Vec<usize>, found: Vec<usize> },
     #[error("{context}: holds a value that is not finite")]
     NotFinite { context: String },
     #[error("expected {expected} parameter arrays in `params`, found {found}")]
@@ -134,12 +121,7 @@ pub enum FluxError {
     #[error("expected the layers {EXPECTED_CHAIN}; found {found}")]
     Architecture { found: String },
     #[error("layer {index} ({kind}): expected {expected}, found {found}")]
-    Layer {
-        index: usize,
-        kind: &'static str,
-        expected: String,
-        found: String,
-    },
+    Layer { index: usize, kind: &'static str, expected: String, found: String },
 }
 
 /// The range of pixel values the network was trained on.
@@ -178,9 +160,7 @@ impl std::str::FromStr for Domain {
         match s {
             "01" => Ok(Domain::ZeroOne),
             "pm1" => Ok(Domain::PlusMinusOne),
-            _ => Err(format!(
-                "'{s}' is not a domain: use 01 for [0, 1] or pm1 for [-1, 1]"
-            )),
+            _ => Err(format!("'{s}' is not a domain: use 01 for [0, 1] or pm1 for [-1, 1]")),
         }
     }
 }
@@ -198,42 +178,23 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     /// Rows first and [0, 1]: the conventions of Flux's MNIST examples.
     fn default() -> Self {
-        Self {
-            transpose: false,
-            domain: Domain::ZeroOne,
-        }
+        Self { transpose: false, domain: Domain::ZeroOne }
     }
 }
 
 impl ImportOptions {
     /// The four combinations, the default first.
     pub const ALL: [ImportOptions; 4] = [
-        ImportOptions {
-            transpose: false,
-            domain: Domain::ZeroOne,
-        },
-        ImportOptions {
-            transpose: false,
-            domain: Domain::PlusMinusOne,
-        },
-        ImportOptions {
-            transpose: true,
-            domain: Domain::ZeroOne,
-        },
-        ImportOptions {
-            transpose: true,
-            domain: Domain::PlusMinusOne,
-        },
+        ImportOptions { transpose: false, domain: Domain::ZeroOne },
+        ImportOptions { transpose: false, domain: Domain::PlusMinusOne },
+        ImportOptions { transpose: true, domain: Domain::ZeroOne },
+        ImportOptions { transpose: true, domain: Domain::PlusMinusOne },
     ];
 }
 
 impl fmt::Display for ImportOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let order = if self.transpose {
-            "columns first"
-        } else {
-            "rows first"
-        };
+        let order = if self.transpose { "columns first" } else { "rows first" };
         write!(f, "{order}, inputs in {}", self.domain)
     }
 }
@@ -343,10 +304,7 @@ impl FluxModel {
             dense_weight(&p[6], [FLAT_SIDE, FLAT_SIDE], t),
             bias(&p[7]),
         ];
-        CnnWeights {
-            tensors,
-            input: options.domain.input_domain(),
-        }
+        CnnWeights { tensors, input: options.domain.input_domain() }
     }
 }
 
@@ -369,10 +327,7 @@ pub fn read_flux(bytes: &[u8]) -> Result<FluxModel, FluxError> {
         }
         None => Vec::new(),
     };
-    let jl = Jl {
-        backrefs,
-        visits: std::cell::Cell::new(0),
-    };
+    let jl = Jl { backrefs, visits: std::cell::Cell::new(0) };
 
     let mut recorded = Vec::new();
     for (key, value) in &entries {
@@ -383,13 +338,10 @@ pub fn read_flux(bytes: &[u8]) -> Result<FluxModel, FluxError> {
         }
     }
     let find = |keys: &[&str]| {
-        keys.iter()
-            .find_map(|k| recorded.iter().find(|(key, _)| key == k).map(|(_, v)| *v))
+        keys.iter().find_map(|k| recorded.iter().find(|(key, _)| key == k).map(|(_, v)| *v))
     };
     let accuracy = find(&["acc", "accuracy"]);
-    let epoch = find(&["epoch_idx", "epoch"])
-        .filter(|e| e.fract() == 0.0)
-        .map(|e| e as i64);
+    let epoch = find(&["epoch_idx", "epoch"]).filter(|e| e.fract() == 0.0).map(|e| e as i64);
 
     let model = entries.iter().find(|(key, _)| *key == "model");
     let params = entries.iter().find(|(key, _)| *key == "params");
@@ -402,14 +354,7 @@ pub fn read_flux(bytes: &[u8]) -> Result<FluxModel, FluxError> {
         }
     };
     let num_params = params.iter().map(|p| p.values.len()).sum();
-    let summary = ImportSummary {
-        form,
-        layers,
-        num_params,
-        accuracy,
-        epoch,
-        recorded,
-    };
+    let summary = ImportSummary { form, layers, num_params, accuracy, epoch, recorded };
     Ok(FluxModel { summary, params })
 }
 
@@ -480,9 +425,7 @@ pub async fn suggest_options(
     let mut scores = Vec::with_capacity(ImportOptions::ALL.len());
     for options in ImportOptions::ALL {
         let cnn = Cnn::from_weights(&model.to_weights(options), device)?;
-        let confusion = evaluate(&cnn, sample, 500, no_progress)
-            .await?
-            .unwrap_or_default();
+        let confusion = evaluate(&cnn, sample, 500, no_progress).await?.unwrap_or_default();
         scores.push((options, confusion));
     }
     let mut best = (ImportOptions::default(), -1.0);
@@ -491,10 +434,7 @@ pub async fn suggest_options(
             best = (*options, confusion.accuracy());
         }
     }
-    Ok(Suggestion {
-        best: best.0,
-        scores,
-    })
+    Ok(Suggestion { best: best.0, scores })
 }
 
 /// Why [`suggest_options`] could not evaluate.
@@ -517,10 +457,7 @@ fn conv_weight(w: &JuliaArray, transpose: bool) -> HostTensor {
     let [k1, k2, c_in, c_out] = match w.shape.as_slice() {
         &[a, b, c, d] => [a, b, c, d],
         _ => {
-            return HostTensor {
-                shape: w.shape.clone(),
-                values: w.values.clone(),
-            };
+            return HostTensor { shape: w.shape.clone(), values: w.values.clone() };
         }
     };
     let (kh, kw) = if transpose { (k2, k1) } else { (k1, k2) };
@@ -541,10 +478,7 @@ fn conv_weight(w: &JuliaArray, transpose: bool) -> HostTensor {
             }
         }
     }
-    HostTensor {
-        shape: vec![c_out, c_in, kh, kw],
-        values,
-    }
+    HostTensor { shape: vec![c_out, c_in, kh, kw], values }
 }
 
 /// Flux dense weight, Julia `(out, in)` column-major, to Burn's `[in, out]` row-major, with the
@@ -557,10 +491,7 @@ fn dense_weight(w: &JuliaArray, side: [usize; 2], transpose: bool) -> HostTensor
     let [n_out, n_in] = match w.shape.as_slice() {
         &[a, b] => [a, b],
         _ => {
-            return HostTensor {
-                shape: w.shape.clone(),
-                values: w.values.clone(),
-            };
+            return HostTensor { shape: w.shape.clone(), values: w.values.clone() };
         }
     };
     let [h, wd] = side;
@@ -575,37 +506,22 @@ fn dense_weight(w: &JuliaArray, side: [usize; 2], transpose: bool) -> HostTensor
                     row + h * col + h * wd * c
                 };
                 for o in 0..n_out {
-                    values.push(
-                        w.values
-                            .get(o + n_out * flux_in)
-                            .copied()
-                            .unwrap_or(f32::NAN),
-                    );
+                    values.push(w.values.get(o + n_out * flux_in).copied().unwrap_or(f32::NAN));
                 }
             }
         }
     }
-    HostTensor {
-        shape: vec![channels * h * wd, n_out],
-        values,
-    }
+    HostTensor { shape: vec![channels * h * wd, n_out], values }
 }
 
 /// A bias: the same values in both layouts.
 fn bias(b: &JuliaArray) -> HostTensor {
-    HostTensor {
-        shape: b.shape.clone(),
-        values: b.values.clone(),
-    }
+    HostTensor { shape: b.shape.clone(), values: b.values.clone() }
 }
 
 fn julia_shape(shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    if dims.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
-    }
+    if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) }
 }
 
 fn bson_error(error: impl fmt::Display) -> FluxError {
@@ -613,18 +529,12 @@ fn bson_error(error: impl fmt::Display) -> FluxError {
 }
 
 fn unexpected(context: impl Into<String>, expected: &str, found: String) -> FluxError {
-    FluxError::Unexpected {
-        context: context.into(),
-        expected: expected.to_string(),
-        found,
-    }
+    FluxError::Unexpected { context: context.into(), expected: expected.to_string(), found }
 }
 
 /// The elements of a BSON array, checked one by one.
 fn elements(list: &RawArray) -> Result<Vec<RawBsonRef<'_>>, FluxError> {
-    list.into_iter()
-        .map(|item| item.map_err(bson_error))
-        .collect()
+    list.into_iter().map(|item| item.map_err(bson_error)).collect()
 }
 
 /// A short description of a raw value for error messages.
@@ -779,10 +689,8 @@ impl<'a> Jl<'a> {
         key: &'static str,
         context: &str,
     ) -> Result<RawBsonRef<'a>, FluxError> {
-        self.lookup(doc, key)?.ok_or_else(|| FluxError::MissingKey {
-            context: context.to_string(),
-            key,
-        })
+        self.lookup(doc, key)?
+            .ok_or_else(|| FluxError::MissingKey { context: context.to_string(), key })
     }
 
     /// The `tag` of a document, if it has a string one.
@@ -806,10 +714,7 @@ impl<'a> Jl<'a> {
             Some(RawBsonRef::Int32(n)) => n as i64,
             Some(other) => return Err(unexpected("backref", "an integer `ref`", describe(other))),
             None => {
-                return Err(FluxError::MissingKey {
-                    context: "backref".into(),
-                    key: "ref",
-                });
+                return Err(FluxError::MissingKey { context: "backref".into(), key: "ref" });
             }
         };
         let count = self.backrefs.len();
@@ -823,10 +728,7 @@ impl<'a> Jl<'a> {
     /// Follows backrefs (a chain of them too) to the value they stand for.
     fn resolve(&self, mut value: RawBsonRef<'a>) -> Result<RawBsonRef<'a>, FluxError> {
         for _ in 0..MAX_DEPTH {
-            match self
-                .backref(value)?
-                .and_then(|index| self.backrefs.get(index))
-            {
+            match self.backref(value)?.and_then(|index| self.backrefs.get(index)) {
                 Some(target) => value = *target,
                 None => return Ok(value),
             }
@@ -903,11 +805,7 @@ impl<'a> Jl<'a> {
                 Ok(JlType::Named(path))
             }
             "jl_anonymous" => Ok(JlType::Anonymous(self.get(doc, "typename", context)?)),
-            _ => Err(unexpected(
-                context,
-                "a type",
-                format!("a document tagged {tag:?}"),
-            )),
+            _ => Err(unexpected(context, "a type", format!("a document tagged {tag:?}"))),
         }
     }
 
@@ -963,11 +861,7 @@ impl<'a> Jl<'a> {
             .map(|d| match self.resolve(d)? {
                 RawBsonRef::Int64(n) if n >= 0 => Ok(n),
                 RawBsonRef::Int32(n) if n >= 0 => Ok(n as i64),
-                other => Err(unexpected(
-                    context,
-                    "a non-negative dimension",
-                    describe(other),
-                )),
+                other => Err(unexpected(context, "a non-negative dimension", describe(other))),
             })
             .collect()
     }
@@ -979,11 +873,7 @@ impl<'a> Jl<'a> {
         if let Some(s) = self.structure(value, context)? {
             if s.ty.name() == "TrackedArray" {
                 let data = *s.fields.get(1).ok_or_else(|| {
-                    unexpected(
-                        context,
-                        "a TrackedArray with its data",
-                        "no data".to_string(),
-                    )
+                    unexpected(context, "a TrackedArray with its data", "no data".to_string())
                 })?;
                 return Ok((self.plain_array(data, context)?, true));
             }
@@ -1014,9 +904,8 @@ impl<'a> Jl<'a> {
             let found = describe(self.get(doc, "data", context)?);
             return Err(unexpected(context, "binary array data", found));
         };
-        let count = size
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
+        let count =
+            size.iter().try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
         let bytes = count.and_then(|n| n.checked_mul(4));
         if bytes != Some(data.bytes.len()) {
             let expected =
@@ -1034,9 +923,7 @@ impl<'a> Jl<'a> {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         if values.iter().any(|v| !v.is_finite()) {
-            return Err(FluxError::NotFinite {
-                context: context.to_string(),
-            });
+            return Err(FluxError::NotFinite { context: context.to_string() });
         }
         let shape = size.iter().map(|&d| d as usize).collect();
         Ok(JuliaArray { shape, values })
@@ -1060,16 +947,8 @@ impl<'a> Jl<'a> {
             Some(s) if s.fields.is_empty() && s.ty.name().starts_with('#') => {
                 Ok(s.ty.name().trim_start_matches('#').to_string())
             }
-            Some(s) => Err(unexpected(
-                context,
-                "a function",
-                format!("a struct of type {}", s.ty),
-            )),
-            None => Err(unexpected(
-                context,
-                "a function",
-                describe(self.resolve(value)?),
-            )),
+            Some(s) => Err(unexpected(context, "a function", format!("a struct of type {}", s.ty))),
+            None => Err(unexpected(context, "a function", describe(self.resolve(value)?))),
         }
     }
 
@@ -1077,10 +956,7 @@ impl<'a> Jl<'a> {
     fn params_only(&self, value: RawBsonRef<'a>) -> Result<Parsed, FluxError> {
         let items = self.sequence(value, "params")?;
         if items.len() != FLUX_LAYOUT.len() {
-            return Err(FluxError::ParamCount {
-                expected: FLUX_LAYOUT.len(),
-                found: items.len(),
-            });
+            return Err(FluxError::ParamCount { expected: FLUX_LAYOUT.len(), found: items.len() });
         }
         let mut params = Vec::with_capacity(items.len());
         for (item, (name, shape)) in items.into_iter().zip(FLUX_LAYOUT) {
@@ -1105,11 +981,7 @@ impl<'a> Jl<'a> {
     /// The layers and parameters of a `Chain`.
     fn chain(&self, value: RawBsonRef<'a>) -> Result<Parsed, FluxError> {
         let chain = self.structure(value, "model")?.ok_or_else(|| {
-            unexpected(
-                "model",
-                "a Flux Chain",
-                describe(self.resolve(value).unwrap_or(value)),
-            )
+            unexpected("model", "a Flux Chain", describe(self.resolve(value).unwrap_or(value)))
         })?;
         if chain.ty.name() != "Chain" {
             return Err(unexpected(
@@ -1142,15 +1014,11 @@ impl<'a> Jl<'a> {
         let kinds: Vec<Option<LayerKind>> = found.iter().map(Found::kind).collect();
         let matches = kinds.len() >= pattern.len()
             && kinds.iter().zip(pattern).all(|(k, p)| *k == Some(p))
-            && kinds[pattern.len()..]
-                .iter()
-                .all(|k| *k == Some(LayerKind::Softmax))
+            && kinds[pattern.len()..].iter().all(|k| *k == Some(LayerKind::Softmax))
             && kinds.len() <= pattern.len() + 1;
         if !matches {
             let list: Vec<String> = found.iter().map(Found::describe).collect();
-            return Err(FluxError::Architecture {
-                found: list.join(", "),
-            });
+            return Err(FluxError::Architecture { found: list.join(", ") });
         }
 
         let mut layers = Vec::new();
@@ -1183,11 +1051,7 @@ impl<'a> Jl<'a> {
                 }
                 Found::Flatten | Found::Softmax => {
                     let kind = layer.kind().unwrap_or(LayerKind::Flatten);
-                    layers.push(LayerInfo {
-                        kind,
-                        shapes: Vec::new(),
-                        activation: None,
-                    });
+                    layers.push(LayerInfo { kind, shapes: Vec::new(), activation: None });
                 }
                 Found::Other(_) => {}
             }
@@ -1236,10 +1100,7 @@ impl<'a> Jl<'a> {
         };
         if s.fields.len() < 6 {
             let found = format!("{} fields", s.fields.len());
-            return Err(layer_error(
-                "the fields σ, weight, bias, stride, pad, dilation",
-                found,
-            ));
+            return Err(layer_error("the fields σ, weight, bias, stride, pad, dilation", found));
         }
         let activation = self.function_name(s.fields[0], &context)?;
         if activation != "relu" {
@@ -1252,10 +1113,7 @@ impl<'a> Jl<'a> {
         let expect_all = |field: usize, name: &str, value: i64| -> Result<(), FluxError> {
             let found = self.ints(s.fields[field], &format!("{context} {name}"))?;
             if found.is_empty() || found.iter().any(|&v| v != value) {
-                return Err(layer_error(
-                    &format!("{name} {value}"),
-                    format!("{name} {found:?}"),
-                ));
+                return Err(layer_error(&format!("{name} {value}"), format!("{name} {found:?}")));
             }
             Ok(())
         };
@@ -1349,9 +1207,7 @@ impl<'a> Jl<'a> {
     fn anonymous(&self, typename: RawBsonRef<'a>, context: &str) -> Result<Found<'a>, FluxError> {
         let mut seen = HashSet::new();
         let Some(code) = self.find_code(typename, 0, &mut seen, context)? else {
-            return Ok(Found::Other(
-                "an anonymous function without readable code".to_string(),
-            ));
+            return Ok(Found::Other("an anonymous function without readable code".to_string()));
         };
         let mut values: Vec<Sym> = Vec::new();
         let mut called: Vec<String> = Vec::new();
@@ -1369,10 +1225,8 @@ impl<'a> Jl<'a> {
                     continue;
                 }
             };
-            let args: Vec<Sym> = args
-                .into_iter()
-                .map(|a| self.sym(a, &values))
-                .collect::<Result<_, _>>()?;
+            let args: Vec<Sym> =
+                args.into_iter().map(|a| self.sym(a, &values)).collect::<Result<_, _>>()?;
             let value = match (head.as_deref(), args.as_slice()) {
                 (Some("call"), [Sym::Global(f), rest @ ..]) => {
                     called.push(f.clone());
@@ -1389,10 +1243,7 @@ impl<'a> Jl<'a> {
         Ok(match result {
             Some(Sym::Pooled(window)) => Found::Pool(window),
             Some(Sym::Flattened) => Found::Flatten,
-            _ => Found::Other(format!(
-                "an anonymous function calling {}",
-                called.join(", ")
-            )),
+            _ => Found::Other(format!("an anonymous function calling {}", called.join(", "))),
         })
     }
 
@@ -1511,9 +1362,7 @@ type Parsed = (FluxForm, Vec<LayerInfo>, Vec<JuliaArray>);
 /// The result of calling the global `f` on symbolic arguments.
 fn call(f: &str, args: &[Sym]) -> Sym {
     let ints = |args: &[Sym]| -> Option<Vec<i64>> {
-        args.iter()
-            .map(|a| if let Sym::Int(n) = a { Some(*n) } else { None })
-            .collect()
+        args.iter().map(|a| if let Sym::Int(n) = a { Some(*n) } else { None }).collect()
     };
     match (f, args) {
         // Windows and shapes are short; longer tuples are not followed (nor copied).
@@ -1530,11 +1379,7 @@ fn call(f: &str, args: &[Sym]) -> Sym {
 
 fn pool_info(window: &[i64]) -> LayerInfo {
     let window = window.iter().map(|&k| k as usize).collect();
-    LayerInfo {
-        kind: LayerKind::MaxPool,
-        shapes: vec![window],
-        activation: None,
-    }
+    LayerInfo { kind: LayerKind::MaxPool, shapes: vec![window], activation: None }
 }
 
 fn check_window(window: &[i64], index: usize) -> Result<(), FluxError> {
@@ -1583,10 +1428,7 @@ mod tests {
     fn read_w(value: Bson) -> JuliaArray {
         let bytes = doc! { "w": value }.to_vec().unwrap();
         let root = RawDocument::from_bytes(&bytes).unwrap();
-        let jl = Jl {
-            backrefs: Vec::new(),
-            visits: std::cell::Cell::new(0),
-        };
+        let jl = Jl { backrefs: Vec::new(), visits: std::cell::Cell::new(0) };
         jl.array(root.get("w").unwrap().unwrap(), "w").unwrap().0
     }
 
@@ -1627,10 +1469,7 @@ mod tests {
                 TensorData::new(k.values, k.shape),
                 &device,
             ));
-            conv.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
-                [1],
-                &device,
-            )));
+            conv.bias = Some(burn::module::Param::from_tensor(Tensor::zeros([1], &device)));
             let x = Tensor::<4>::from_data(TensorData::new(impulse.clone(), [1, 1, 3, 3]), &device);
             conv.forward(x).into_data().try_into_vec::<f32>().unwrap()
         };
@@ -1653,15 +1492,11 @@ mod tests {
         // gradlab's j = c·4 + row·2 + col is Flux's i = row + 2·col + 4·c.
         let d = dense_weight(&w, [2, 2], false);
         assert_eq!(d.shape, vec![8, 2]);
-        let expected = [
-            0., 10., 2., 12., 1., 11., 3., 13., 4., 14., 6., 16., 5., 15., 7., 17.,
-        ];
+        let expected = [0., 10., 2., 12., 1., 11., 3., 13., 4., 14., 6., 16., 5., 15., 7., 17.];
         assert_eq!(d.values, expected);
         // Transposed, Flux's i = col + 2·row + 4·c: the identity order here.
         let d = dense_weight(&w, [2, 2], true);
-        let expected = [
-            0., 10., 1., 11., 2., 12., 3., 13., 4., 14., 5., 15., 6., 16., 7., 17.,
-        ];
+        let expected = [0., 10., 1., 11., 2., 12., 3., 13., 4., 14., 5., 15., 6., 16., 7., 17.];
         assert_eq!(d.values, expected);
     }
 
@@ -1670,18 +1505,11 @@ mod tests {
         let bytes = |value: Bson| doc! { "w": value }.to_vec().unwrap();
         let read = |bytes: &[u8]| {
             let root = RawDocument::from_bytes(bytes).unwrap();
-            let jl = Jl {
-                backrefs: Vec::new(),
-                visits: std::cell::Cell::new(0),
-            };
-            jl.array(root.get("w").unwrap().unwrap(), "w")
-                .map(|(a, _)| a)
+            let jl = Jl { backrefs: Vec::new(), visits: std::cell::Cell::new(0) };
+            jl.array(root.get("w").unwrap().unwrap(), "w").map(|(a, _)| a)
         };
         let short = bytes(jl_array(&[2, 3], &[1.0; 5]));
-        assert!(matches!(
-            read(&short),
-            Err(FluxError::DataLength { found: 20, .. })
-        ));
+        assert!(matches!(read(&short), Err(FluxError::DataLength { found: 20, .. })));
         let huge = bytes(jl_array(&[1 << 40, 1 << 40], &[1.0; 4]));
         assert!(matches!(read(&huge), Err(FluxError::DataLength { .. })));
         let negative = bytes(jl_array(&[-1], &[]));
@@ -1696,14 +1524,8 @@ mod tests {
             "data": Binary { subtype: BinarySubtype::Generic, bytes: vec![0; 8] },
         };
         let err = read(&bytes(Bson::Document(doubles.clone()))).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "w: elements of type Core.Float64, only Float32 is supported"
-        );
+        assert_eq!(err.to_string(), "w: elements of type Core.Float64, only Float32 is supported");
         doubles.insert("tag", "struct");
-        assert!(matches!(
-            read(&bytes(Bson::Document(doubles))),
-            Err(FluxError::Unexpected { .. })
-        ));
+        assert!(matches!(read(&bytes(Bson::Document(doubles))), Err(FluxError::Unexpected { .. })));
     }
 }

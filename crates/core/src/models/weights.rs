@@ -105,17 +105,10 @@ impl CnnWeights {
                 });
             }
         }
-        let finite = self
-            .tensors
-            .iter()
-            .all(|t| t.values.iter().all(|v| v.is_finite()))
+        let finite = self.tensors.iter().all(|t| t.values.iter().all(|v| v.is_finite()))
             && self.input.scale.is_finite()
             && self.input.shift.is_finite();
-        if finite {
-            Ok(())
-        } else {
-            Err(WeightsError::NotFinite)
-        }
+        if finite { Ok(()) } else { Err(WeightsError::NotFinite) }
     }
 
     /// Number of values in all tensors.
@@ -126,11 +119,7 @@ impl CnnWeights {
     /// Encodes the weights in gradlab's format (see the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
         let with_domain = !self.input.is_identity();
-        let mut out = if with_domain {
-            MAGIC_DOMAIN.to_vec()
-        } else {
-            MAGIC.to_vec()
-        };
+        let mut out = if with_domain { MAGIC_DOMAIN.to_vec() } else { MAGIC.to_vec() };
         out.extend_from_slice(&(self.tensors.len() as u32).to_le_bytes());
         for (tensor, (name, _)) in self.tensors.iter().zip(LAYOUT) {
             out.extend_from_slice(&(name.len() as u16).to_le_bytes());
@@ -159,27 +148,18 @@ impl CnnWeights {
             Some(magic) if magic == MAGIC_DOMAIN => true,
             _ => return Err(WeightsError::NotGradlab),
         };
-        let mut reader = Reader {
-            bytes,
-            pos: MAGIC.len(),
-        };
+        let mut reader = Reader { bytes, pos: MAGIC.len() };
 
         let count = reader.u32()? as usize;
         if count != LAYOUT.len() {
-            return Err(WeightsError::TensorCount {
-                expected: LAYOUT.len(),
-                found: count,
-            });
+            return Err(WeightsError::TensorCount { expected: LAYOUT.len(), found: count });
         }
         let mut tensors = Vec::with_capacity(count);
         for (index, (name, shape)) in LAYOUT.into_iter().enumerate() {
             tensors.push(reader.tensor(index, name, shape)?);
         }
         let input = if with_domain {
-            InputDomain {
-                scale: reader.f32()?,
-                shift: reader.f32()?,
-            }
+            InputDomain { scale: reader.f32()?, shift: reader.f32()? }
         } else {
             InputDomain::default()
         };
@@ -212,21 +192,15 @@ impl Reader<'_> {
     }
 
     fn u32(&mut self) -> Result<u32, WeightsError> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
 
     fn f32(&mut self) -> Result<f32, WeightsError> {
-        Ok(f32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
 
     fn u64(&mut self) -> Result<u64, WeightsError> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
 
     fn tensor(
@@ -238,17 +212,10 @@ impl Reader<'_> {
         let name_len = u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")) as usize;
         let found = String::from_utf8_lossy(self.take(name_len)?).into_owned();
         let rank = self.take(1)?[0] as usize;
-        let found_shape = (0..rank)
-            .map(|_| self.u32().map(|d| d as usize))
-            .collect::<Result<Vec<_>, _>>()?;
+        let found_shape =
+            (0..rank).map(|_| self.u32().map(|d| d as usize)).collect::<Result<Vec<_>, _>>()?;
         if found != expected || found_shape != shape {
-            return Err(WeightsError::Tensor {
-                index,
-                expected,
-                shape,
-                found,
-                found_shape,
-            });
+            return Err(WeightsError::Tensor { index, expected, shape, found, found_shape });
         }
 
         let len: usize = shape.iter().product();
@@ -257,10 +224,7 @@ impl Reader<'_> {
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        Ok(HostTensor {
-            shape: shape.to_vec(),
-            values,
-        })
+        Ok(HostTensor { shape: shape.to_vec(), values })
     }
 }
 
@@ -303,10 +267,7 @@ impl Cnn {
             host(self.dense.weight.val()).await?,
             host(bias(&self.dense.bias)).await?,
         ];
-        Ok(CnnWeights {
-            tensors,
-            input: self.input,
-        })
+        Ok(CnnWeights { tensors, input: self.input })
     }
 }
 
@@ -317,10 +278,7 @@ fn param<const D: usize>(tensor: &HostTensor, device: &Device) -> Param<Tensor<D
 
 async fn host<const D: usize>(tensor: Tensor<D>) -> Result<HostTensor, ReadError> {
     let shape = tensor.dims().to_vec();
-    Ok(HostTensor {
-        shape,
-        values: crate::read_f32(tensor).await?,
-    })
+    Ok(HostTensor { shape, values: crate::read_f32(tensor).await? })
 }
 
 #[cfg(test)]
@@ -334,16 +292,10 @@ mod tests {
             .map(|(k, (_, shape))| {
                 let len: usize = shape.iter().product();
                 let values = (0..len).map(|i| (i as f32 * 0.001) - k as f32).collect();
-                HostTensor {
-                    shape: shape.to_vec(),
-                    values,
-                }
+                HostTensor { shape: shape.to_vec(), values }
             })
             .collect();
-        CnnWeights {
-            tensors,
-            input: InputDomain::default(),
-        }
+        CnnWeights { tensors, input: InputDomain::default() }
     }
 
     #[test]
@@ -360,28 +312,16 @@ mod tests {
     #[test]
     fn rejects_every_damaged_form() {
         let bytes = sample_weights().to_bytes();
-        assert!(matches!(
-            CnnWeights::from_bytes(b"PK\x03\x04"),
-            Err(WeightsError::NotGradlab)
-        ));
+        assert!(matches!(CnnWeights::from_bytes(b"PK\x03\x04"), Err(WeightsError::NotGradlab)));
         for cut in [8, 12, 40, 1000, bytes.len() - 1] {
-            assert!(
-                CnnWeights::from_bytes(&bytes[..cut]).is_err(),
-                "cut at {cut}"
-            );
+            assert!(CnnWeights::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         let mut flipped = bytes.clone();
         flipped[200] ^= 0x40;
-        assert!(matches!(
-            CnnWeights::from_bytes(&flipped),
-            Err(WeightsError::Checksum)
-        ));
+        assert!(matches!(CnnWeights::from_bytes(&flipped), Err(WeightsError::Checksum)));
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(matches!(
-            CnnWeights::from_bytes(&longer),
-            Err(WeightsError::Trailing(1))
-        ));
+        assert!(matches!(CnnWeights::from_bytes(&longer), Err(WeightsError::Trailing(1))));
     }
 
     #[test]
@@ -389,32 +329,20 @@ mod tests {
         let plain = sample_weights();
         assert!(plain.to_bytes().starts_with(MAGIC));
 
-        let weights = CnnWeights {
-            input: InputDomain::ZERO_ONE,
-            ..sample_weights()
-        };
+        let weights = CnnWeights { input: InputDomain::ZERO_ONE, ..sample_weights() };
         let bytes = weights.to_bytes();
         assert!(bytes.starts_with(MAGIC_DOMAIN));
         assert_eq!(bytes.len(), plain.to_bytes().len() + 8);
         assert_eq!(CnnWeights::from_bytes(&bytes).unwrap(), weights);
         for cut in [8, bytes.len() - 12, bytes.len() - 9, bytes.len() - 1] {
-            assert!(
-                CnnWeights::from_bytes(&bytes[..cut]).is_err(),
-                "cut at {cut}"
-            );
+            assert!(CnnWeights::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
         }
 
         let model = Cnn::from_weights(&weights, &Device::flex()).unwrap();
         assert_eq!(model.input, InputDomain::ZERO_ONE);
         assert_eq!(pollster::block_on(model.to_weights()).unwrap(), weights);
 
-        let bad = CnnWeights {
-            input: InputDomain {
-                scale: f32::NAN,
-                shift: 0.0,
-            },
-            ..plain
-        };
+        let bad = CnnWeights { input: InputDomain { scale: f32::NAN, shift: 0.0 }, ..plain };
         assert!(matches!(bad.validate(), Err(WeightsError::NotFinite)));
     }
 }
