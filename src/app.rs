@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::browser::{location_hash, on_hash_change};
 use crate::labs::{attack::AttackLab, fit::FitLab, forecast::ForecastLab};
-use crate::runtime::{Backend, RuntimeHandle, load_assets, start};
+use crate::runtime::{Backend, ModelChoice, RuntimeHandle, load_assets, start};
 
 /// The labs, each at `#/<name>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,9 @@ pub fn app() -> Html {
                 match load_assets().await {
                     Ok((weights, test)) => {
                         startup.set(Startup::Loading("choosing the compute backend…".into()));
-                        let runtime = start(Rc::new(weights), Rc::new(test), Backend::WebGpu).await;
+                        let builtin = ModelChoice { name: "built-in".into(), weights: Rc::new(weights) };
+                        let runtime =
+                            start(builtin.clone(), builtin, Rc::new(test), Backend::WebGpu).await;
                         startup.set(Startup::Ready(RuntimeHandle(Rc::new(runtime))));
                     }
                     Err(message) => startup.set(Startup::Failed(message)),
@@ -82,23 +84,32 @@ pub fn app() -> Html {
     }
 
     // Callbacks
-    let on_backend = {
+    let restart = {
         let startup = startup.clone();
         let switching = switching.clone();
-        Callback::from(move |event: Event| {
+        move |choice: Option<ModelChoice>, prefer: Option<Backend>| {
             let Startup::Ready(current) = &*startup else { return };
-            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
-            let prefer = if select.value() == "webgpu" { Backend::WebGpu } else { Backend::Cpu };
-            let (weights, test) = (current.weights.clone(), current.test.clone());
+            let choice = choice.unwrap_or_else(|| current.choice.clone());
+            let prefer = prefer.unwrap_or(current.backend);
+            let (builtin, test) = (current.builtin.clone(), current.test.clone());
             let (startup, switching) = (startup.clone(), switching.clone());
             switching.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                let runtime = start(weights, test, prefer).await;
+                let runtime = start(choice, builtin, test, prefer).await;
                 startup.set(Startup::Ready(RuntimeHandle(Rc::new(runtime))));
                 switching.set(false);
             });
+        }
+    };
+    let on_backend = {
+        let restart = restart.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            let prefer = if select.value() == "webgpu" { Backend::WebGpu } else { Backend::Cpu };
+            restart(None, Some(prefer));
         })
     };
+    let on_model = Callback::from(move |choice: ModelChoice| restart(Some(choice), None));
 
     // View
     let nav = Route::ALL.iter().map(|&r| {
@@ -128,7 +139,7 @@ pub fn app() -> Html {
             <p class="message error" role="alert">{ format!("The page could not start: {message}") }</p>
         },
         (Startup::Ready(runtime), Route::Attack) => {
-            html! { <AttackLab runtime={runtime.clone()} /> }
+            html! { <AttackLab runtime={runtime.clone()} on_model={on_model} /> }
         }
         (Startup::Ready(_), Route::Fit) => html! { <FitLab /> },
         (Startup::Ready(_), Route::Forecast) => html! { <ForecastLab /> },

@@ -35,14 +35,32 @@ impl Backend {
     }
 }
 
-/// Everything the labs share: the backend, the built-in model and the test set.
+/// A model the student can make active: its weights and a name to show.
+#[derive(Clone)]
+pub struct ModelChoice {
+    pub name: Rc<str>,
+    pub weights: Rc<CnnWeights>,
+}
+
+/// Everything the labs share: the backend, the active model and the test set.
 pub struct Runtime {
     pub backend: Backend,
     /// Why this backend runs (shown beside its name).
     pub reason: String,
+    /// The active model on the backend's device.
     pub model: Cnn,
-    pub weights: Rc<CnnWeights>,
+    /// The active model's name ("built-in" or the uploaded file's name) and weights.
+    pub choice: ModelChoice,
+    /// The model shipped with the page, to return to.
+    pub builtin: ModelChoice,
     pub test: Rc<Mnist>,
+}
+
+impl Runtime {
+    /// The active model's weights.
+    pub fn weights(&self) -> &CnnWeights {
+        &self.choice.weights
+    }
 }
 
 /// A cheap, comparable handle on the shared [`Runtime`].
@@ -74,15 +92,21 @@ pub async fn load_assets() -> Result<(CnnWeights, Mnist), String> {
 }
 
 /// Builds the runtime on the preferred backend, falling back to the CPU with a reason.
-pub async fn start(weights: Rc<CnnWeights>, test: Rc<Mnist>, prefer: Backend) -> Runtime {
+pub async fn start(
+    choice: ModelChoice,
+    builtin: ModelChoice,
+    test: Rc<Mnist>,
+    prefer: Backend,
+) -> Runtime {
+    let weights = choice.weights.clone();
     let cpu = Device::flex();
     let cpu_model = Cnn::from_weights(&weights, &cpu).expect("the weights were validated");
     let cpu_runtime = |reason: String| Runtime {
         backend: Backend::Cpu,
         reason,
-
         model: cpu_model.clone(),
-        weights: weights.clone(),
+        choice: choice.clone(),
+        builtin: builtin.clone(),
         test: test.clone(),
     };
     if prefer == Backend::Cpu {
@@ -94,7 +118,8 @@ pub async fn start(weights: Rc<CnnWeights>, test: Rc<Mnist>, prefer: Backend) ->
             backend: Backend::WebGpu,
             reason: format!("parity check passed: max |Δ logit| {difference:.1e}"),
             model,
-            weights: weights.clone(),
+            choice: choice.clone(),
+            builtin: builtin.clone(),
             test: test.clone(),
         },
         Err(reason) => cpu_runtime(reason),

@@ -1,4 +1,7 @@
 //! Small reusable views.
 
+pub mod bars;
 pub mod confusion;
 pub mod digit;
+pub mod drawpad;
+pub mod plot;

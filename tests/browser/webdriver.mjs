@@ -192,6 +192,22 @@ export class Browser {
     return entries.filter((e) => e.level === 'SEVERE').map((e) => e.message);
   }
 
+  /** Drags the mouse through `points` ([x, y] offsets from the element's centre, CSS px). */
+  async drag(id, points) {
+    const origin = { [ELEMENT]: id };
+    const [first, ...rest] = points;
+    const actions = [
+      { type: 'pointerMove', duration: 0, origin, x: first[0], y: first[1] },
+      { type: 'pointerDown', button: 0 },
+      ...rest.map(([x, y]) => ({ type: 'pointerMove', duration: 20, origin, x, y })),
+      { type: 'pointerUp', button: 0 },
+    ];
+    await this.cmd('POST', '/actions', {
+      actions: [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions }],
+    });
+    await this.cmd('DELETE', '/actions');
+  }
+
   async screenshot() {
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
   }

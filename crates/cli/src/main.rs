@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod attack;
+mod fit;
+mod forecast;
 
 use burn::prelude::*;
 use gradlab_core::data::mnist::{Mnist, Split};
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         Some("inspect") => inspect(&Options::parse(&args[1..])),
         Some("pack-test-set") => pack_test_set(&Options::parse(&args[1..])),
         Some("attack") => attack::run(&Options::parse(&args[1..])),
+        Some(name @ ("fit" | "bench-fit")) => fit::run(name, &Options::parse(&args[1..])),
+        Some(command @ ("forecast" | "pack-series")) => forecast::run(command, &args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {

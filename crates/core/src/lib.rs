@@ -18,6 +18,8 @@ pub mod attack;
 pub mod data;
 pub mod drawing;
 pub mod eval;
+pub mod fit;
+pub mod forecast;
 pub mod models;
 pub mod rng;
 pub mod train;

@@ -25,7 +25,8 @@ pub const VARIABLE: &str = "x";
 #[derive(Debug, Clone)]
 pub struct Formula {
     text: String,
-    expr: FlatEx<f64>,
+    /// Boxed: a parsed expression is about 19 kB, too big to move around inline.
+    expr: Box<FlatEx<f64>>,
 }
 
 impl PartialEq for Formula {
@@ -46,16 +47,12 @@ pub struct FormulaError {
 
 impl FormulaError {
     fn at(column: usize, message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            column: Some(column),
-        }
+        Self { message: message.into(), column: Some(column) }
     }
 
     /// A caret under the offending column of `text`: two lines, the text and the pointer.
     pub fn pointer(&self, text: &str) -> Option<String> {
-        self.column
-            .map(|column| format!("{text}\n{}^", " ".repeat(column)))
+        self.column.map(|column| format!("{text}\n{}^", " ".repeat(column)))
     }
 }
 
@@ -71,10 +68,7 @@ impl Formula {
             let column = char_column(text, text.find(name.as_str()).unwrap_or(0));
             return Err(FormulaError::at(column, unknown_name(name)));
         }
-        Ok(Self {
-            text: text.to_string(),
-            expr,
-        })
+        Ok(Self { text: text.to_string(), expr: Box::new(expr) })
     }
 
     /// The formula as typed.
@@ -84,11 +78,7 @@ impl Formula {
 
     /// The value at `x` (NaN where the formula is undefined, e.g. `ln(x)` for `x < 0`).
     pub fn eval(&self, x: f64) -> f64 {
-        let vars: &[f64] = if self.expr.var_names().is_empty() {
-            &[]
-        } else {
-            &[x]
-        };
+        let vars: &[f64] = if self.expr.var_names().is_empty() { &[] } else { &[x] };
         self.expr.eval(vars).unwrap_or(f64::NAN)
     }
 }
@@ -193,7 +183,10 @@ fn scan(text: &str) -> Result<(), FormulaError> {
                 match previous {
                     Previous::Open => return Err(FormulaError::at(i, "empty parentheses")),
                     Previous::Operator => {
-                        return Err(FormulaError::at(last_operator, "operator without a right side"));
+                        return Err(FormulaError::at(
+                            last_operator,
+                            "operator without a right side",
+                        ));
                     }
                     _ => {}
                 }
@@ -203,10 +196,7 @@ fn scan(text: &str) -> Result<(), FormulaError> {
                 let unary = c == '-' || c == '+';
                 let binary_allowed = previous == Previous::Operand;
                 if !binary_allowed && !unary {
-                    return Err(FormulaError::at(
-                        i,
-                        format!("'{c}' needs a value on its left"),
-                    ));
+                    return Err(FormulaError::at(i, format!("'{c}' needs a value on its left")));
                 }
                 if previous == Previous::Operator && unary {
                     return Err(FormulaError::at(
@@ -225,7 +215,9 @@ fn scan(text: &str) -> Result<(), FormulaError> {
         return Err(FormulaError::at(column, "this '(' is never closed"));
     }
     match previous {
-        Previous::Operator => Err(FormulaError::at(last_operator, "the formula ends with an operator")),
+        Previous::Operator => {
+            Err(FormulaError::at(last_operator, "the formula ends with an operator"))
+        }
         Previous::Function => Err(FormulaError::at(chars.len(), "the function has no argument")),
         _ => Ok(()),
     }
@@ -238,10 +230,7 @@ fn locate(text: &str, message: &str) -> FormulaError {
         .strip_prefix(REST)
         .filter(|rest| text.ends_with(rest))
         .map(|rest| char_column(text, text.len() - rest.len()));
-    FormulaError {
-        message: format!("cannot read the formula: {message}"),
-        column,
-    }
+    FormulaError { message: format!("cannot read the formula: {message}"), column }
 }
 
 #[cfg(test)]

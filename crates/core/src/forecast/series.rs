@@ -170,10 +170,7 @@ pub fn read_csv(name: &str, text: &str) -> Result<Series, SeriesError> {
         .filter(|(_, l)| !l.trim().is_empty())
         .peekable();
     let &(first_line, first) = lines.peek().ok_or(SeriesError::Empty)?;
-    let separator = [',', ';', '\t']
-        .into_iter()
-        .find(|&s| first.contains(s))
-        .unwrap_or(',');
+    let separator = [',', ';', '\t'].into_iter().find(|&s| first.contains(s)).unwrap_or(',');
 
     let header = fields(first, separator);
     if header.len() < 2 {
@@ -213,11 +210,7 @@ pub fn read_csv(name: &str, text: &str) -> Result<Series, SeriesError> {
         if let Some((before_ordinal, before)) = &previous {
             let step = ordinal - before_ordinal;
             if step < 1 {
-                return Err(SeriesError::OutOfOrder {
-                    line,
-                    before: before.clone(),
-                    after: stamp,
-                });
+                return Err(SeriesError::OutOfOrder { line, before: before.clone(), after: stamp });
             }
             if step > 1 {
                 return Err(SeriesError::Gap {
@@ -253,10 +246,7 @@ fn fields(line: &str, separator: char) -> Vec<String> {
     line.split(separator)
         .map(|f| {
             let f = f.trim();
-            let f = f
-                .strip_prefix('"')
-                .and_then(|f| f.strip_suffix('"'))
-                .unwrap_or(f);
+            let f = f.strip_prefix('"').and_then(|f| f.strip_suffix('"')).unwrap_or(f);
             f.trim().to_string()
         })
         .collect()
@@ -266,10 +256,8 @@ fn parse_value(line: usize, text: &str) -> Result<f64, SeriesError> {
     if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("null") {
         return Err(SeriesError::MissingValue { line });
     }
-    let value: f64 = text.parse().map_err(|_| SeriesError::NotNumeric {
-        line,
-        text: text.to_string(),
-    })?;
+    let value: f64 =
+        text.parse().map_err(|_| SeriesError::NotNumeric { line, text: text.to_string() })?;
     if !value.is_finite() {
         return Err(SeriesError::NotFinite { line, text: text.to_string() });
     }
@@ -393,19 +381,19 @@ mod tests {
         assert_eq!(err, SeriesError::MissingColumn { line: 1, found: 1 });
         let mut text = monthly(20);
         text = text.replace("1950-04,103", "1950-04");
-        assert_eq!(read_csv("s", &text).unwrap_err(), SeriesError::MissingColumn {
-            line: 5,
-            found: 1
-        });
+        assert_eq!(
+            read_csv("s", &text).unwrap_err(),
+            SeriesError::MissingColumn { line: 5, found: 1 }
+        );
     }
 
     #[test]
     fn bad_values_are_named_with_their_line() {
         let text = monthly(20).replace("1950-03,102", "1950-03,lots");
-        assert_eq!(read_csv("s", &text).unwrap_err(), SeriesError::NotNumeric {
-            line: 4,
-            text: "lots".into()
-        });
+        assert_eq!(
+            read_csv("s", &text).unwrap_err(),
+            SeriesError::NotNumeric { line: 4, text: "lots".into() }
+        );
         let text = monthly(20).replace("1950-03,102", "1950-03,NaN");
         let err = read_csv("s", &text).unwrap_err();
         assert_eq!(err, SeriesError::NotFinite { line: 4, text: "NaN".into() });
@@ -417,12 +405,16 @@ mod tests {
     #[test]
     fn gaps_and_steps_back_are_found() {
         let text = monthly(20).replace("1950-05,104\n", "");
-        assert_eq!(read_csv("s", &text).unwrap_err(), SeriesError::Gap {
-            line: 5,
-            before: "1950-04".into(),
-            after: "1950-06".into(),
-            missing: 1
-        });
+        // Header on line 1, 1950-04 on line 5, 1950-06 on line 6.
+        assert_eq!(
+            read_csv("s", &text).unwrap_err(),
+            SeriesError::Gap {
+                line: 6,
+                before: "1950-04".into(),
+                after: "1950-06".into(),
+                missing: 1
+            }
+        );
         let text = monthly(20).replace("1950-05,", "1950-04,");
         assert!(matches!(
             read_csv("s", &text).unwrap_err(),
@@ -434,10 +426,10 @@ mod tests {
 
     #[test]
     fn too_few_points_and_empty_files() {
-        assert_eq!(read_csv("s", &monthly(5)).unwrap_err(), SeriesError::TooFewPoints {
-            found: 5,
-            min: MIN_POINTS
-        });
+        assert_eq!(
+            read_csv("s", &monthly(5)).unwrap_err(),
+            SeriesError::TooFewPoints { found: 5, min: MIN_POINTS }
+        );
         assert_eq!(read_csv("s", "\n\n").unwrap_err(), SeriesError::Empty);
         assert_eq!(read_csv_bytes("s", &[0xff, 0xfe]).unwrap_err(), SeriesError::NotText);
     }

@@ -1,6 +1,6 @@
-//! The Attack lab. Its first view judges the CNN on test images: a random sample shown as a
-//! grid with each prediction, the accuracy on the sample, and the accuracy and confusion matrix
-//! on all 10,000 test images.
+//! Judging the CNN on test images: a random sample shown as a grid with each prediction, the
+//! accuracy on the sample, and the accuracy and confusion matrix on all 10,000 test images.
+//! Any image of the sample can be picked to be attacked.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -21,8 +21,10 @@ const EVAL_BATCH: usize = 64;
 const MAX_SAMPLE: usize = 500;
 
 #[derive(Properties, PartialEq)]
-pub struct AttackProps {
+pub struct JudgeProps {
     pub runtime: RuntimeHandle,
+    /// Called with the index of a test image the student picks for the attack.
+    pub on_pick: Callback<usize>,
 }
 
 /// Which test images are on show: `size` distinct indices drawn with `seed`.
@@ -58,8 +60,8 @@ enum FullRun {
     Failed(String),
 }
 
-#[function_component(AttackLab)]
-pub fn attack_lab(props: &AttackProps) -> Html {
+#[function_component(JudgeView)]
+pub fn judge_view(props: &JudgeProps) -> Html {
     let runtime = props.runtime.clone();
     let population = runtime.test.len();
     let sample = use_state(|| Sample::draw(24, 1, population));
@@ -141,7 +143,7 @@ pub fn attack_lab(props: &AttackProps) -> Html {
                     { "Conv 3x3 32→32, relu, max-pool 2 · Dense 288→10 · softmax. " }
                     { format!(
                         "{} parameters; inputs are pixels mapped to [-1, 1]. ",
-                        thousands(runtime.weights.num_params())
+                        thousands(runtime.weights().num_params())
                     ) }
                     { (*stats).clone() }
                 </p>
@@ -160,7 +162,7 @@ pub fn attack_lab(props: &AttackProps) -> Html {
                 </form>
                 { message(&input_error, false) }
                 { message(&judge_error, true) }
-                { sample_view(&runtime.test, current) }
+                { sample_view(&runtime.test, current, &props.on_pick) }
             </section>
             <section class="panel" aria-labelledby="full-title">
                 <h2 id="full-title">{ "All 10,000 test images" }</h2>
@@ -254,7 +256,7 @@ fn message(text: &Option<String>, is_error: bool) -> Html {
     }
 }
 
-fn sample_view(test: &Mnist, judged: Option<&Judged>) -> Html {
+fn sample_view(test: &Mnist, judged: Option<&Judged>, on_pick: &Callback<usize>) -> Html {
     let Some(judged) = judged else {
         return html! { <p role="status">{ "Judging the sample…" }</p> };
     };
@@ -266,6 +268,7 @@ fn sample_view(test: &Mnist, judged: Option<&Judged>) -> Html {
             "Test image {index}: true digit {truth}, predicted {} with probability {percent:.1}%",
             p.digit
         );
+        let pick = on_pick.reform(move |_: MouseEvent| index);
         html! {
             <figure class={classes!("digit", wrong.then_some("wrong"))}>
                 <DigitImage pixels={test.image(index).to_vec()} label={label} />
@@ -273,6 +276,8 @@ fn sample_view(test: &Mnist, judged: Option<&Judged>) -> Html {
                     <span class="verdict">{ p.digit }</span>{ format!(" {percent:.1}%") }<br />
                     <span class="muted">{ format!("true {truth}") }</span>
                 </figcaption>
+                <button type="button" class="link" onclick={pick}
+                    aria-label={format!("Attack test image {index}")}>{ "attack" }</button>
             </figure>
         }
     });

@@ -1,0 +1,66 @@
+//! The Attack lab: judge the pretrained CNN, draw or pick a digit, watch the Fast Gradient Sign
+//! attack flip it as epsilon grows.
+
+mod fgsm;
+mod judge;
+
+use yew::prelude::*;
+
+use crate::runtime::{ModelChoice, RuntimeHandle};
+use fgsm::AttackView;
+use judge::{JudgeView, thousands};
+
+#[derive(Properties, PartialEq)]
+pub struct AttackProps {
+    pub runtime: RuntimeHandle,
+    /// Makes another model the active one for every view.
+    pub on_model: Callback<ModelChoice>,
+}
+
+/// The image under attack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    /// 784 pixels, 0 = background, 255 = ink.
+    pub pixels: Vec<u8>,
+    /// The true digit, for test images; drawings have none (the prediction stands in for it).
+    pub label: Option<u8>,
+    /// What it is, e.g. "test image 42" or "your drawing".
+    pub origin: String,
+}
+
+#[function_component(AttackLab)]
+pub fn attack_lab(props: &AttackProps) -> Html {
+    let subject = use_state(|| None::<Subject>);
+    let runtime = props.runtime.clone();
+
+    let on_pick = {
+        let (subject, runtime) = (subject.clone(), runtime.clone());
+        Callback::from(move |index: usize| {
+            subject.set(Some(Subject {
+                pixels: runtime.test.image(index).to_vec(),
+                label: Some(runtime.test.labels[index]),
+                origin: format!("test image {index}"),
+            }));
+        })
+    };
+    let on_drawing = {
+        let subject = subject.clone();
+        Callback::from(move |drawn: Option<Subject>| subject.set(drawn))
+    };
+
+    html! {
+        <>
+            <p class="muted">
+                { format!(
+                    "Active model: {} ({} parameters), running on {}.",
+                    runtime.choice.name,
+                    thousands(runtime.weights().num_params()),
+                    runtime.backend.label()
+                ) }
+            </p>
+            <AttackView runtime={runtime.clone()} subject={(*subject).clone()}
+                on_drawing={on_drawing} />
+            <JudgeView runtime={runtime} on_pick={on_pick} />
+        </>
+    }
+}

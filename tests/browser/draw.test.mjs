@@ -1,0 +1,78 @@
+// The Attack lab's drawing and FGSM view, as a student uses it: draw a digit, read the
+// prediction, slide epsilon until the prediction changes, switch to the targeted form.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Browser, ELEMENT } from './webdriver.mjs';
+import { serve } from './static-server.mjs';
+
+const DIST = process.env.GRADLAB_DIST ?? 'dist';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(DIST);
+  browser = await Browser.start();
+  await browser.goto(`${server.url}#/attack`);
+  await browser.regionText('status', /^Draw a digit/, 60_000);
+});
+
+after(async () => {
+  await browser?.quit();
+  server?.close();
+});
+
+/** Sets the epsilon slider as a keyboard or mouse would, firing its input event. */
+async function slide(slider, epsilon) {
+  await browser.run(`const s = arguments[0]; s.value = arguments[1];
+    s.dispatchEvent(new Event('input', { bubbles: true }));`, { [ELEMENT]: slider }, epsilon);
+}
+
+test('a drawn vertical bar is predicted as 1, and undo empties the drawing', async () => {
+  const pad = await browser.byRole('image', /^Drawing area/);
+  await browser.drag(pad, [[0, -90], [0, -40], [0, 0], [0, 40], [0, 90]]);
+  const prediction = await browser.regionText('status', /^Prediction: \d/);
+  assert.match(prediction, /^Prediction: 1 \(/);
+  await browser.byRole('list', 'Class probabilities');
+
+  await browser.click(await browser.byRole('button', 'Undo stroke'));
+  await browser.regionText('status', /^Draw a digit/);
+});
+
+test('sliding epsilon far enough flips the prediction of a drawing', async () => {
+  const pad = await browser.byRole('image', /^Drawing area/);
+  await browser.drag(pad, [[0, -90], [0, 0], [0, 90]]);
+  await browser.regionText('status', /^Prediction: 1 /);
+  const flip = await browser.regionText('status', /^The prediction flips at ε = /, 60_000);
+  const at = Number(flip.match(/ε = (\d+\.\d+)/)[1]);
+
+  const slider = await browser.byRole('slider', 'Epsilon');
+  await slide(slider, '0');
+  await browser.regionText('status', /^ε = 0: the image is unchanged/);
+  await slide(slider, String(at));
+  const verdict = await browser.regionText('status', /^At ε = /);
+  assert.match(verdict, /the attack succeeded$/);
+  assert.doesNotMatch(verdict, /predicted 1 /);
+});
+
+test('the targeted form names its target and refuses the current prediction', async () => {
+  const forms = await browser.byRole('combobox', 'Attack form');
+  await browser.click(forms);
+  await browser.click((await browser.css('option[value=targeted]'))[0]);
+  const target = await browser.byRole('combobox', 'Target digit');
+  await browser.click(target);
+  await browser.click((await browser.css('option[value="1"]'))[0]);
+  await browser.regionText('status', /already predicts 1: choose another target/, 60_000);
+
+  await browser.click(target);
+  await browser.click((await browser.css('option[value="7"]'))[0]);
+  const flip = await browser.regionText('status', /^(The prediction flips|No flip)/, 60_000);
+  assert.ok(flip.length > 0);
+  assert.deepEqual(await browser.consoleErrors(), []);
+});
+
+test('clearing the drawing asks for a digit instead of predicting', async () => {
+  await browser.click(await browser.byRole('button', 'Clear drawing'));
+  await browser.regionText('status', /^Draw a digit/);
+});
