@@ -103,7 +103,9 @@ pub fn line_chart(props: &LineChartProps) -> Html {
         use_effect_with((props.clone(), width, height), move |(props, _, _)| {
             if let Some(element) = canvas.cast::<HtmlCanvasElement>() {
                 // A failed drawing leaves the canvas blank; the caption still tells the story.
-                let _ = draw(element, props, dpr);
+                if let Err(message) = draw(element, props, dpr) {
+                    web_sys::console::warn_1(&format!("chart not drawn: {message}").into());
+                }
             }
         });
     }

@@ -1,12 +1,14 @@
 //! The Attack lab: judge the pretrained CNN, draw or pick a digit, watch the Fast Gradient Sign
 //! attack flip it as epsilon grows.
 
+mod curve;
 mod fgsm;
 mod judge;
 
 use yew::prelude::*;
 
 use crate::runtime::{ModelChoice, RuntimeHandle};
+use curve::CurveView;
 use fgsm::AttackView;
 use judge::{JudgeView, thousands};
 
@@ -60,6 +62,7 @@ pub fn attack_lab(props: &AttackProps) -> Html {
             </p>
             <AttackView runtime={runtime.clone()} subject={(*subject).clone()}
                 on_drawing={on_drawing} />
+            <CurveView runtime={runtime.clone()} />
             <JudgeView runtime={runtime} on_pick={on_pick} />
         </>
     }
