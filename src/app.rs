@@ -72,7 +72,8 @@ pub fn app() -> Html {
                 match load_assets().await {
                     Ok((weights, test)) => {
                         startup.set(Startup::Loading("choosing the compute backend…".into()));
-                        let builtin = ModelChoice { name: "built-in".into(), weights: Rc::new(weights) };
+                        let builtin =
+                            ModelChoice { name: "built-in".into(), weights: Rc::new(weights) };
                         let runtime =
                             start(builtin.clone(), builtin, Rc::new(test), Backend::WebGpu).await;
                         startup.set(Startup::Ready(RuntimeHandle(Rc::new(runtime))));

@@ -136,7 +136,10 @@ pub fn draw_pad(props: &DrawPadProps) -> Html {
 fn point(canvas: &HtmlCanvasElement, event: &PointerEvent) -> (f64, f64) {
     let rect = canvas.get_bounding_client_rect();
     let scale = SIDE / rect.width().max(1.0);
-    ((event.client_x() as f64 - rect.left()) * scale, (event.client_y() as f64 - rect.top()) * scale)
+    (
+        (event.client_x() as f64 - rect.left()) * scale,
+        (event.client_y() as f64 - rect.top()) * scale,
+    )
 }
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {

@@ -76,3 +76,34 @@ test('clearing the drawing asks for a digit instead of predicting', async () => 
   await browser.click(await browser.byRole('button', 'Clear drawing'));
   await browser.regionText('status', /^Draw a digit/);
 });
+
+test('accuracy against epsilon: one curve per attack, falling with epsilon', async () => {
+  const grid = await browser.byRole('textbox', 'Epsilons (comma-separated)');
+  await browser.type(grid, '0, 0.3');
+  await browser.click(await browser.byRole('button', 'Measure accuracy against epsilon'));
+  const chart = await browser.byRole('image', /^Accuracy against epsilon on 500 images: 2 points/,
+    300_000);
+  assert.ok(chart);
+  const table = await browser.byRole('table', 'Accuracy against epsilon');
+  const rows = await browser.run(`return [...arguments[0].querySelectorAll('tbody tr')]
+    .map((r) => [...r.children].map((c) => Number(c.textContent)))`, { [ELEMENT]: table });
+  assert.equal(rows.length, 2);
+  const [[, clean, cleanTargeted], [, untargeted, targeted]] = rows;
+  assert.equal(clean, cleanTargeted, 'ε = 0 is the clean accuracy for both forms');
+  assert.ok(clean > 0.97, `clean accuracy ${clean}`);
+  assert.ok(untargeted < clean - 0.2 && targeted < clean, `${untargeted} ${targeted}`);
+
+  await browser.click(await browser.byRole('button', 'Show flipped images'));
+  const pairs = await browser.waitFor(async () => {
+    const found = await browser.allByRole('image', /^Image \d+ attacked: predicted \d/);
+    return found.length > 0 ? found : undefined;
+  }, 60_000, 'flipped images');
+  assert.ok(pairs.length > 0);
+});
+
+test('a bad epsilon grid gets a message', async () => {
+  await browser.type(await browser.byRole('textbox', 'Epsilons (comma-separated)'), '0, big');
+  await browser.click(await browser.byRole('button', 'Measure accuracy against epsilon'));
+  await browser.regionText('alert', /'big' is not an epsilon between 0 and 1/);
+  assert.deepEqual(await browser.consoleErrors(), []);
+});

@@ -15,6 +15,7 @@ export const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const CANDIDATES = {
   button: 'button, [role=button], input[type=submit], input[type=button]',
   spinbutton: 'input[type=number]',
+  textbox: 'input[type=text], input:not([type]), textarea',
   slider: 'input[type=range], [role=slider]',
   combobox: 'select',
   link: 'a[href]',

@@ -136,8 +136,10 @@ pub fn curve_view(props: &CurveProps) -> Html {
 
     // Derived values
     let running = matches!(*run, Run::Running { .. });
-    let targets = (0..10u8).map(|k| html! {
-        <option value={k.to_string()} selected={k == *target}>{ k }</option>
+    let targets = (0..10u8).map(|k| {
+        html! {
+            <option value={k.to_string()} selected={k == *target}>{ k }</option>
+        }
     });
 
     html! {
@@ -263,7 +265,9 @@ fn run_view(run: &Run) -> Html {
                 { format!(" {done} of {total} image-attacks") }
             </p>
         },
-        Run::Cancelled => html! { <p class="message" role="status">{ "Measurement cancelled." }</p> },
+        Run::Cancelled => {
+            html! { <p class="message" role="status">{ "Measurement cancelled." }</p> }
+        }
         Run::Failed(e) => html! {
             <p class="message error" role="alert">{ format!("Measurement failed: {e}") }</p>
         },
@@ -285,12 +289,14 @@ fn curves_view(curves: &Curves) -> Html {
         ),
         Series::new("", colors::VALIDATION, Mark::Points(points(&curves.targeted))),
     ]);
-    let rows = curves.epsilons.iter().enumerate().map(|(i, e)| html! {
-        <tr>
-            <td>{ format!("{e}") }</td>
-            <td>{ format!("{:.4}", curves.untargeted[i]) }</td>
-            <td>{ format!("{:.4}", curves.targeted[i]) }</td>
-        </tr>
+    let rows = curves.epsilons.iter().enumerate().map(|(i, e)| {
+        html! {
+            <tr>
+                <td>{ format!("{e}") }</td>
+                <td>{ format!("{:.4}", curves.untargeted[i]) }</td>
+                <td>{ format!("{:.4}", curves.targeted[i]) }</td>
+            </tr>
+        }
     });
     html! {
         <div class="attack-layout">
@@ -329,7 +335,8 @@ async fn flipped_images(
 
         let clean = predict_inputs(&runtime.model, x.clone()).await.map_err(|e| e.to_string())?;
         let attacked = fgsm(&runtime.model, x, AttackForm::Untargeted, labels, epsilon);
-        let after = predict_inputs(&runtime.model, attacked.clone()).await.map_err(|e| e.to_string())?;
+        let after =
+            predict_inputs(&runtime.model, attacked.clone()).await.map_err(|e| e.to_string())?;
         let attacked = read_f32(attacked).await.map_err(|e| e.to_string())?;
         for i in 0..end - start {
             if clean[i].digit == labels[i] && after[i].digit != labels[i] {

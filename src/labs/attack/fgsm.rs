@@ -72,7 +72,8 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
     let sweep = use_state(|| None::<Sweep>);
     let failure = use_state(|| None::<String>);
     let generation = use_memo((), |_| Cell::new(0u64));
-    let form = if *targeted { AttackForm::Targeted { target: *target } } else { AttackForm::Untargeted };
+    let form =
+        if *targeted { AttackForm::Targeted { target: *target } } else { AttackForm::Untargeted };
 
     // Effect: judge the subject, then sweep epsilon, whenever subject, model or form change.
     {
@@ -87,7 +88,8 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
                     let (runtime, form) = (runtime.clone(), *form);
                     wasm_bindgen_futures::spawn_local(async move {
                         let current = || generation.get() == ticket;
-                        let result = judge_and_sweep(&runtime, &subject, form, &clean, current).await;
+                        let result =
+                            judge_and_sweep(&runtime, &subject, form, &clean, current).await;
                         match result {
                             Ok(Some(result)) if current() => {
                                 failure.set(None);
@@ -103,17 +105,16 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
     }
 
     // Callbacks
-    let on_ink = {
-        let on_drawing = props.on_drawing.clone();
-        Callback::from(move |ink: Ink| {
-            let drawn = to_mnist(&ink.values, ink.width, ink.height).ok().map(|pixels| Subject {
-                pixels,
-                label: None,
-                origin: "your drawing".into(),
-            });
-            on_drawing.emit(drawn);
-        })
-    };
+    let on_ink =
+        {
+            let on_drawing = props.on_drawing.clone();
+            Callback::from(move |ink: Ink| {
+                let drawn = to_mnist(&ink.values, ink.width, ink.height)
+                    .ok()
+                    .map(|pixels| Subject { pixels, label: None, origin: "your drawing".into() });
+                on_drawing.emit(drawn);
+            })
+        };
     let on_form = {
         let targeted = targeted.clone();
         Callback::from(move |event: Event| {
@@ -297,8 +298,10 @@ fn attacked_view(
     let epsilon = epsilon_at(step);
     let at = sweep.at[step];
     let attacked = to_pixels(perturbed(&sweep.inputs, &sweep.sign, epsilon));
-    let difference: Vec<f32> =
-        perturbed(&sweep.inputs, &sweep.sign, epsilon).zip(&sweep.inputs).map(|(a, x)| a - x).collect();
+    let difference: Vec<f32> = perturbed(&sweep.inputs, &sweep.sign, epsilon)
+        .zip(&sweep.inputs)
+        .map(|(a, x)| a - x)
+        .collect();
     let shades: Vec<u8> = difference
         .iter()
         .map(|d| if epsilon > 0.0 { (127.5 + 127.5 * d / epsilon).round() as u8 } else { 127 })

@@ -55,8 +55,8 @@ struct Judged {
 enum FullRun {
     Idle,
     Running { done: usize, total: usize },
-    Cancelled { done: usize, total: usize },
-    Done { confusion: Confusion, seconds: f64, backend: &'static str },
+    Cancelled,
+    Done { confusion: Box<Confusion>, seconds: f64, backend: &'static str },
     Failed(String),
 }
 
@@ -237,11 +237,11 @@ async fn evaluate_all(
     let result = evaluate(&runtime.model, &runtime.test, EVAL_BATCH, progress).await;
     full.set(match result {
         Ok(Some(confusion)) => FullRun::Done {
-            confusion,
+            confusion: Box::new(confusion),
             seconds: (now_ms() - started) / 1000.0,
             backend: runtime.backend.label(),
         },
-        Ok(None) => FullRun::Cancelled { done: 0, total },
+        Ok(None) => FullRun::Cancelled,
         Err(e) => FullRun::Failed(e.to_string()),
     });
 }
@@ -317,7 +317,7 @@ fn full_view(full: &FullRun) -> Html {
                 { format!(" {done} of {total} images") }
             </p>
         },
-        FullRun::Cancelled { .. } => html! {
+        FullRun::Cancelled => html! {
             <p class="message" role="status">{ "Evaluation cancelled." }</p>
         },
         FullRun::Failed(message) => html! {
@@ -334,7 +334,7 @@ fn full_view(full: &FullRun) -> Html {
                     ) }
                 </p>
                 <p class="muted">{ format!("{seconds:.1} s on {backend}") }</p>
-                <ConfusionTable confusion={confusion.clone()} />
+                <ConfusionTable confusion={(**confusion).clone()} />
             </>
         },
     }
@@ -360,7 +360,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
