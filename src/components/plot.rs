@@ -101,9 +101,6 @@ pub fn line_chart(props: &LineChartProps) -> Html {
     {
         let canvas = canvas.clone();
         use_effect_with((props.clone(), width, height), move |(props, _, _)| {
-            web_sys::console::warn_1(
-                &format!("effect {} {}", props.aria_label, canvas.get().is_some()).into(),
-            );
             if let Some(element) = canvas.cast::<HtmlCanvasElement>() {
                 // A failed drawing leaves the canvas blank; the caption still tells the story.
                 if let Err(message) = draw(element, props, dpr) {
@@ -201,7 +198,6 @@ fn draw(canvas: HtmlCanvasElement, props: &LineChartProps, dpr: f64) -> Result<(
             Mark::VLine(x) => xs.extend(tx(*x)),
         }
     }
-    web_sys::console::warn_1(&format!("draw {} points {}", props.aria_label, xs.len()).into());
     let (x0, x1) = span(xs.into_iter());
     let (y0, y1) = span(ys.into_iter());
 

@@ -7,7 +7,8 @@
 //! Training runs on the CPU backend whatever the page's backend is: a network of a few dozen
 //! weights does far less work per step than it takes to dispatch a GPU kernel. The loops hand
 //! control back to the browser about every [`FRAME_MS`] milliseconds rather than every epoch,
-//! so plots stay live without slowing training down.
+//! so plots stay live without slowing training down (a redraw of the charts costs far more
+//! than an epoch).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -36,7 +37,7 @@ use crate::components::plot::{LineChart, Mark, Series, colors};
 /// Points on which the true function and the fitted curve are drawn.
 const CURVE_SAMPLES: usize = 200;
 /// How often (ms) a running loop redraws and lets the browser handle input.
-const FRAME_MS: f64 = 40.0;
+const FRAME_MS: f64 = 250.0;
 
 /// The data controls, as typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -298,6 +299,14 @@ impl Sinks {
     }
 }
 
+/// Lets the page render after a state change: Yew's scheduler renders, then yields to the
+/// browser itself before it runs effects (where the charts draw), so one turn is not enough.
+async fn let_page_render() {
+    for _ in 0..3 {
+        yield_now().await;
+    }
+}
+
 /// A per-epoch hook that redraws and yields to the browser at most every [`FRAME_MS`].
 struct Pacer {
     last: Cell<f64>,
@@ -352,7 +361,7 @@ async fn run_training(view: Rc<DataView>, config: TrainConfig, sinks: Sinks) {
             if pacer.due() || epoch == total {
                 sinks.curves.set(curves.borrow().clone());
                 sinks.progress.set((epoch, total));
-                yield_now().await;
+                let_page_render().await;
             }
             !sinks.cancel.get()
         }
@@ -396,7 +405,7 @@ async fn run_sweep(view: Rc<DataView>, config: SweepConfig, sinks: Sinks) {
                     runs.borrow_mut().push(run);
                     sinks.runs.set(runs.borrow().clone());
                     sinks.progress.set((runs.borrow().len(), total));
-                    yield_now().await;
+                    let_page_render().await;
                 }
                 SweepEvent::Epoch { .. } if pacer.due() => yield_now().await,
                 SweepEvent::Epoch { .. } => {}
@@ -464,7 +473,7 @@ async fn run_regularise(kept: Kept, config: TrainConfig, penalty: Penalty, sinks
             if pacer.due() || done == total {
                 sinks.curves.set(curves.borrow().clone());
                 sinks.progress.set((done, total));
-                yield_now().await;
+                let_page_render().await;
             }
             !sinks.cancel.get()
         }

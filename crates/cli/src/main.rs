@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod attack;
+mod defend;
 mod fit;
 mod forecast;
 
@@ -34,6 +35,10 @@ usage:
           --eps 0,0.05,0.1,... [--limit N]
       Accuracy on the test split under the Fast Gradient Sign attack, one `eps accuracy` line
       per epsilon (inputs in [-1, 1]: epsilon 0.2 here is 0.1 for pixels in [0, 1]).
+  gradlab adv-train --mnist DIR [--model FILE] [--eps 0.2] [--alpha 0.5] [--epochs 1]
+          [--limit N] [--out FILE]
+      Fine-tune the model on alpha·CE(x) + (1 − alpha)·CE(x_FGSM) over the training split and
+      print accuracy under FGSM before and after on the test split.
   gradlab pack-test-set --mnist DIR [--out DIR]
       Check the test split and copy its original compressed IDX files into assets/mnist.";
 
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Some("inspect") => inspect(&Options::parse(&args[1..])),
         Some("pack-test-set") => pack_test_set(&Options::parse(&args[1..])),
         Some("attack") => attack::run(&Options::parse(&args[1..])),
+        Some("adv-train") => defend::run(&Options::parse(&args[1..])),
         Some(name @ ("fit" | "bench-fit")) => fit::run(name, &Options::parse(&args[1..])),
         Some(command @ ("forecast" | "pack-series")) => forecast::run(command, &args[1..]),
         _ => Err(USAGE.to_string()),

@@ -12,10 +12,12 @@
 //! - [`models`]: the MNIST CNN and its weight file format.
 //! - [`train`]: seeded training of the CNN.
 //! - [`eval`]: batched prediction, accuracy and the confusion matrix.
+//! - [`defend`]: adversarial training.
 //! - [`attack`]: the Fast Gradient Sign attack, its iterative form and accuracy under attack.
 
 pub mod attack;
 pub mod data;
+pub mod defend;
 pub mod drawing;
 pub mod eval;
 pub mod fit;

@@ -4,6 +4,7 @@
 mod curve;
 mod fgsm;
 mod judge;
+mod model;
 
 use yew::prelude::*;
 
@@ -11,6 +12,7 @@ use crate::runtime::{ModelChoice, RuntimeHandle};
 use curve::CurveView;
 use fgsm::AttackView;
 use judge::{JudgeView, thousands};
+use model::ModelPanel;
 
 #[derive(Properties, PartialEq)]
 pub struct AttackProps {
@@ -52,6 +54,7 @@ pub fn attack_lab(props: &AttackProps) -> Html {
 
     html! {
         <>
+            <ModelPanel runtime={runtime.clone()} on_model={props.on_model.clone()} />
             <p class="muted">
                 { format!(
                     "Active model: {} ({} parameters), running on {}.",
