@@ -10,11 +10,11 @@ scripts/setup.sh --browser
 
 echo "== format and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p gradlab-web --profile web-test -- -D warnings
 
 echo "== native tests"
-cargo test
+cargo test --workspace
 
 echo "== the page in headless Chromium"
 # Figures the page must reproduce, from the command line.

@@ -54,6 +54,14 @@ test('sliding epsilon far enough flips the prediction of a drawing', async () =>
   const verdict = await browser.regionText('status', /^At ε = /);
   assert.match(verdict, /the attack succeeded$/);
   assert.doesNotMatch(verdict, /predicted 1 /);
+
+  await browser.click(await browser.byRole('button', 'Find the smallest flipping ε (FGSM)'));
+  await browser.regionText('status', /^Smallest ε that succeeds \(FGSM, untargeted\): \d\.\d{3}$/,
+    60_000);
+  await browser.click(await browser.byRole('button', 'Find the smallest flipping ε (iterative)'));
+  await browser.regionText('status',
+    /^(Smallest ε that succeeds \(10-step iterative attack, untargeted\): \d\.\d{3}|The 10-step)/,
+    120_000);
 });
 
 test('the targeted form names its target and refuses the current prediction', async () => {

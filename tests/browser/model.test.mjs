@@ -267,7 +267,7 @@ for (const file of ['params_only_conv.bson', 'tracker_era_conv.bson']) {
   });
 }
 
-test('changing orientation and domain re-measures; "Use this model" makes it active', async () => {
+test('orientation and domain change the accuracy shown; "Use this model" makes it active', async () => {
   const file = 'tracker_era_conv.bson';
   await browser.click(await radio('Orientation', 'columns'));
   const columns = await measured(file);
@@ -361,5 +361,19 @@ test('files that are not models get a message and the built-in model stays activ
   assert.equal(await activeModel(/./), 'built-in');
   // The last good upload is still on show.
   await measured('tracker_era_conv.gradlab');
+  assert.deepEqual(await browser.consoleErrors(), []);
+});
+
+test('leaving the lab while a model is measured stops the measurement cleanly', async () => {
+  await upload(join(FLUX_DIR, 'params_only_conv.bson'));
+  await browser.byRole('progressbar', 'Measuring progress', 30_000);
+  await browser.goto(`${server.url}#/fit`);
+  await browser.run(`location.hash = '#/attack'`);
+  await activeModel(/^built-in$/);
+  // A fresh panel: nothing uploaded, the file input ready.
+  await uploadInput();
+  assert.equal((await browser.css('.model-upload')).length, 0);
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  assert.equal((await browser.allByRole('progressbar', 'Measuring progress')).length, 0);
   assert.deepEqual(await browser.consoleErrors(), []);
 });

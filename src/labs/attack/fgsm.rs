@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 
-use gradlab_core::attack::{AttackForm, input_gradient, succeeded};
+use gradlab_core::attack::{AttackForm, input_gradient, smallest_flipping_epsilon, succeeded};
 use gradlab_core::data::mnist::{IMAGE_PIXELS, to_input};
 use gradlab_core::drawing::to_mnist;
 use gradlab_core::eval::{Prediction, predict, predict_inputs};
@@ -72,6 +72,8 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
     let sweep = use_state(|| None::<Sweep>);
     let failure = use_state(|| None::<String>);
     let generation = use_memo((), |_| Cell::new(0u64));
+    let steps_text = use_state(|| "10".to_string());
+    let smallest = use_state(|| None::<String>);
     let form =
         if *targeted { AttackForm::Targeted { target: *target } } else { AttackForm::Untargeted };
 
@@ -138,6 +140,61 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
         })
     };
 
+    let on_steps = {
+        let steps_text = steps_text.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            steps_text.set(input.value());
+        })
+    };
+    let search = |iterative: bool| {
+        let (runtime, subject, smallest, steps_text, clean) = (
+            runtime.clone(),
+            props.subject.clone(),
+            smallest.clone(),
+            steps_text.clone(),
+            clean.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let Some(subject) = subject.clone() else {
+                smallest.set(Some("Draw a digit or pick a test image first.".into()));
+                return;
+            };
+            let steps = match (iterative, steps_text.trim().parse::<usize>()) {
+                (false, _) => 1,
+                (true, Ok(n)) if (2..=100).contains(&n) => n,
+                (true, _) => {
+                    smallest
+                        .set(Some("Iterative steps must be a whole number from 2 to 100.".into()));
+                    return;
+                }
+            };
+            let label = subject.label.or(clean.as_ref().map(|c| c.prediction.digit)).unwrap_or(0);
+            let (runtime, smallest) = (runtime.clone(), smallest.clone());
+            smallest.set(Some("Searching…".into()));
+            wasm_bindgen_futures::spawn_local(async move {
+                let x = inputs_to_tensor(to_input(&subject.pixels), 1, &runtime.model.device());
+                let found =
+                    smallest_flipping_epsilon(&runtime.model, x, form, label, MAX_EPSILON, steps)
+                        .await;
+                let name = if steps > 1 {
+                    format!("{steps}-step iterative attack")
+                } else {
+                    "FGSM".into()
+                };
+                smallest.set(Some(match found {
+                    Ok(Some(e)) => {
+                        format!("Smallest ε that succeeds ({name}, {}): {e:.3}", form.describe())
+                    }
+                    Ok(None) => format!("The {name} does not succeed up to ε = {MAX_EPSILON:.1}."),
+                    Err(e) => format!("The search failed: {e}"),
+                }));
+            });
+        })
+    };
+    let on_smallest_fgsm = search(false);
+    let on_smallest_iterative = search(true);
+
     // Derived values
     let subject = props.subject.as_ref();
     let clean_now = clean.as_ref().filter(|c| Some(&c.subject) == subject && c.runtime == runtime);
@@ -195,6 +252,26 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
                 _ => html! {},
             } }
             { attacked_view(subject, clean_now, sweep_now, *step, form) }
+            <div class="controls">
+                <button type="button" class="secondary" onclick={on_smallest_fgsm}>
+                    { "Find the smallest flipping ε (FGSM)" }
+                </button>
+                <label>{ "Iterative steps" }
+                    <input type="number" min="2" max="100" value={(*steps_text).clone()}
+                        oninput={on_steps} />
+                </label>
+                <button type="button" class="secondary" onclick={on_smallest_iterative}>
+                    { "Find the smallest flipping ε (iterative)" }
+                </button>
+            </div>
+            <p class="muted">
+                { "The iterative attack (basic iterative method, PGD with sign steps) takes the " }
+                { "given number of steps of size 2ε/steps, projecting after each onto the ε-ball " }
+                { "around the image and onto [-1, 1]." }
+            </p>
+            if let Some(text) = &*smallest {
+                <p id="smallest-epsilon" role="status">{ text.clone() }</p>
+            }
         </section>
     }
 }

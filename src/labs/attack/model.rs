@@ -8,12 +8,14 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use burn::prelude::Device;
+use gradlab_core::ReadError;
 use gradlab_core::data::mnist::Mnist;
 use gradlab_core::eval::{Confusion, evaluate};
+use gradlab_core::models::flux::ModelFileError;
 use gradlab_core::models::flux::{FluxForm, Suggestion};
 use gradlab_core::models::weights::LAYOUT;
 use gradlab_core::models::{
-    Cnn, CnnWeights, Domain, FluxModel, ImportOptions, InputDomain, ModelFile,
+    Cnn, CnnWeights, Domain, FluxModel, ImportOptions, InputDomain, ModelFile, WeightsError,
 };
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::closure::Closure;
@@ -65,6 +67,39 @@ enum Source {
     Flux { model: Rc<FluxModel>, options: ImportOptions, suggestion: Rc<Suggestion> },
 }
 
+/// Why an uploaded file cannot be used; shown to the student after the file's name.
+#[derive(Debug)]
+enum UploadError {
+    /// Larger than [`MAX_FILE_BYTES`]; the size in bytes.
+    TooLarge(f64),
+    /// The browser did not hand over the file's bytes.
+    Unreadable(String),
+    /// Neither a gradlab file nor a Flux file of this network.
+    File(ModelFileError),
+    /// The weights cannot be put on the device.
+    Weights(WeightsError),
+    /// The device failed while predicting the sample.
+    Measure(ReadError),
+}
+
+impl std::fmt::Display for UploadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UploadError::TooLarge(bytes) => write!(
+                f,
+                "the file has {:.1} MB; a model of this network takes well under 1 MB",
+                bytes / 1e6
+            ),
+            UploadError::Unreadable(why) => write!(f, "the browser could not read it ({why})"),
+            UploadError::File(e) => write!(f, "{e}"),
+            UploadError::Weights(e) => write!(f, "{e}"),
+            UploadError::Measure(e) => write!(f, "measuring it failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for UploadError {}
+
 /// What the panel is busy with.
 #[derive(Clone, PartialEq)]
 enum Work {
@@ -109,6 +144,12 @@ pub fn model_panel(props: &ModelProps) -> Html {
     let saved = use_state(|| None::<String>);
     let generation = use_memo((), |_| Cell::new(0_u64));
 
+    // Effect: leaving the lab stops a measurement under way.
+    {
+        let generation = generation.clone();
+        use_effect_with((), move |_| move || generation.set(generation.get() + 1));
+    }
+
     // Callbacks
     let on_file = {
         let (runtime, upload, work, error, generation) =
@@ -142,7 +183,7 @@ pub fn model_panel(props: &ModelProps) -> Html {
                     Err(message) => error.set(Some(format!(
                         "{} could not be used: {}. The active model ({}) is unchanged.",
                         task.name,
-                        message.trim_end_matches('.'),
+                        message.to_string().trim_end_matches('.'),
                         runtime.choice.name
                     ))),
                 }
@@ -232,18 +273,15 @@ async fn load(
     file: &web_sys::File,
     runtime: &Runtime,
     task: &Task,
-) -> Result<Option<Upload>, String> {
+) -> Result<Option<Upload>, UploadError> {
     if file.size() > MAX_FILE_BYTES {
-        return Err(format!(
-            "the file has {:.1} MB; a model of this network takes well under 1 MB",
-            file.size() / 1e6
-        ));
+        return Err(UploadError::TooLarge(file.size()));
     }
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|e| format!("the browser could not read the file ({})", describe(&e)))?;
+        .map_err(|e| UploadError::Unreadable(describe(&e)))?;
     let bytes = Uint8Array::new(&buffer).to_vec();
-    let model = ModelFile::read(&bytes).map_err(|e| e.to_string())?;
+    let model = ModelFile::read(&bytes).map_err(UploadError::File)?;
 
     let sample = first_images(&runtime.test);
     let device = runtime.model.device();
@@ -301,8 +339,8 @@ async fn measure(
     task: &Task,
     offset: usize,
     total: usize,
-) -> Result<Option<Confusion>, String> {
-    let cnn = Cnn::from_weights(weights, device).map_err(|e| e.to_string())?;
+) -> Result<Option<Confusion>, UploadError> {
+    let cnn = Cnn::from_weights(weights, device).map_err(UploadError::Weights)?;
     let progress = |done: usize, _: usize| {
         let task = task.clone();
         async move {
@@ -311,7 +349,7 @@ async fn measure(
             task.current()
         }
     };
-    evaluate(&cnn, sample, MEASURE_BATCH, progress).await.map_err(|e| e.to_string())
+    evaluate(&cnn, sample, MEASURE_BATCH, progress).await.map_err(UploadError::Measure)
 }
 
 /// The options with the highest sample accuracy; the first in [`ImportOptions::ALL`] order on
