@@ -39,6 +39,12 @@ usage:
           [--limit N] [--out FILE]
       Fine-tune the model on alpha·CE(x) + (1 − alpha)·CE(x_FGSM) over the training split and
       print accuracy under FGSM before and after on the test split.
+  gradlab fit --function NAME --hidden 1,2,4,... [--repeats N] [--epochs N] ...
+      The Fit lab's sweep of the hidden size (`gradlab fit --help` for every option);
+      `gradlab bench-fit` measures its epochs per second.
+  gradlab forecast --series FILE.csv [--log] [--diff 1|12] [--scale minmax|std] ...
+      The Forecast lab's training and metrics (`gradlab forecast --help`);
+      `gradlab pack-series --from DIR` copies and indexes the real series into assets/series.
   gradlab pack-test-set --mnist DIR [--out DIR]
       Check the test split and copy its original compressed IDX files into assets/mnist.";
 
