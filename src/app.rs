@@ -125,7 +125,9 @@ pub fn app() -> Html {
                     <option value="webgpu" selected={runtime.backend == Backend::WebGpu}>
                         { "WebGPU" }
                     </option>
-                    <option value="cpu" selected={runtime.backend == Backend::Cpu}>{ "CPU" }</option>
+                    <option value="cpu" selected={runtime.backend == Backend::Cpu}>
+                        { "CPU" }
+                    </option>
                 </select>
                 <span id="backend-status" role="status">
                     { format!("running on {} ({})", runtime.backend.label(), runtime.reason) }
@@ -137,7 +139,9 @@ pub fn app() -> Html {
     let body = match (&*startup, *route) {
         (Startup::Loading(what), _) => html! { <p role="status">{ what.clone() }</p> },
         (Startup::Failed(message), _) => html! {
-            <p class="message error" role="alert">{ format!("The page could not start: {message}") }</p>
+            <p class="message error" role="alert">
+                { format!("The page could not start: {message}") }
+            </p>
         },
         (Startup::Ready(runtime), Route::Attack) => {
             html! { <AttackLab runtime={runtime.clone()} on_model={on_model} /> }

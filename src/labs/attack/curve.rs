@@ -371,9 +371,11 @@ fn gallery_view(gallery: Option<&Result<Vec<Flipped>, String>>) -> Html {
                 { for flipped.iter().map(|f| html! {
                     <div role="listitem" class="flip-pair">
                         <DigitImage pixels={f.original.clone()}
-                            label={format!("Image {}: true {}, predicted {}", f.index, f.label, f.label)} />
+                            label={format!("Image {}: true {}, predicted {}",
+                                f.index, f.label, f.label)} />
                         <DigitImage pixels={f.attacked.clone()}
-                            label={format!("Image {} attacked: predicted {}", f.index, f.predicted)} />
+                            label={format!("Image {} attacked: predicted {}",
+                                f.index, f.predicted)} />
                         <span>{ format!("{} → {}", f.label, f.predicted) }</span>
                     </div>
                 }) }

@@ -229,7 +229,9 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
                     </select>
                 </label>
                 <label>{ "Target digit" }
-                    <select onchange={on_target} disabled={!*targeted}>{ for target_options }</select>
+                    <select onchange={on_target} disabled={!*targeted}>
+                        { for target_options }
+                    </select>
                 </label>
                 <label class="slider">{ format!("Epsilon (ε = {:.3})", epsilon_at(*step)) }
                     <input type="range" min="0" max={MAX_EPSILON.to_string()}
@@ -243,7 +245,8 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
                 { "ε is in input units: pixels are mapped to [-1, 1], so ε = 0.2 here equals " }
                 { "ε = 0.1 for pixels in [0, 1]. The targeted form climbs the gradient of the " }
                 { "chosen digit's log-probability (the same sign as the probability's gradient). " }
-                { "In the course's Julia code attack_label = 1 means digit 0: Julia counts from 1." }
+                { "In the course's Julia code attack_label = 1 means digit 0: " }
+                { "Julia counts from 1." }
             </p>
             { match (&*failure, subject) {
                 (Some(message), Some(_)) => html! {
@@ -414,12 +417,15 @@ fn attacked_view(
             <p id="attack-flip" role="status">{ flip_text }</p>
             <div class="attack-layout">
                 <figure class="digit large">
-                    <DigitImage pixels={attacked} label={format!("Attacked image at ε = {epsilon:.3}")} />
+                    <DigitImage pixels={attacked}
+                        label={format!("Attacked image at ε = {epsilon:.3}")} />
                     <figcaption>{ "attacked image" }</figcaption>
                 </figure>
                 <figure class="digit large">
                     <DigitImage pixels={shades}
-                        label={format!("Perturbation at ε = {epsilon:.3}: dark adds ink, light removes it")} />
+                        label={format!(
+                            "Perturbation at ε = {epsilon:.3}: dark adds ink, light removes it"
+                        )} />
                     <figcaption>{ "perturbation (grey: none)" }</figcaption>
                 </figure>
                 <Bars probabilities={at.probabilities.to_vec()} marked={marked}

@@ -153,7 +153,8 @@ pub fn judge_view(props: &JudgeProps) -> Html {
                             value={(*size_text).clone()} oninput={on_size} />
                     </label>
                     <label>{ "Seed" }
-                        <input type="number" min="0" value={(*seed_text).clone()} oninput={on_seed} />
+                        <input type="number" min="0" value={(*seed_text).clone()}
+                            oninput={on_seed} />
                     </label>
                     <button type="submit">{ "Show sample" }</button>
                     <button type="button" class="secondary" onclick={on_redraw}>
