@@ -67,6 +67,39 @@ pub fn attack_lab(props: &AttackProps) -> Html {
                 on_drawing={on_drawing} />
             <CurveView runtime={runtime.clone()} />
             <JudgeView runtime={runtime} on_pick={on_pick} />
+            { defences() }
         </>
+    }
+}
+
+/// The families of defence against adversarial examples, one sentence each.
+fn defences() -> Html {
+    html! {
+        <section class="panel" aria-labelledby="defences-title">
+            <h2 id="defences-title">{ "Defences" }</h2>
+            <ul>
+                <li>
+                    <strong>{ "Adversarial training: " }</strong>
+                    { "train on attacked images as well as clean ones, here with the loss " }
+                    { "α·CE(x) + (1 − α)·CE(x_FGSM); `gradlab adv-train` runs it (see the README " }
+                    { "for its figures: at ε = 0.2 the error under FGSM halves)." }
+                </li>
+                <li>
+                    <strong>{ "Input transformations: " }</strong>
+                    { "denoise, quantise or compress the input before the network sees it, " }
+                    { "hoping to wash the perturbation out; adaptive attacks often get through." }
+                </li>
+                <li>
+                    <strong>{ "Detection: " }</strong>
+                    { "a second model or a statistical test flags inputs that look attacked and " }
+                    { "refuses them instead of classifying them." }
+                </li>
+                <li>
+                    <strong>{ "Certified training: " }</strong>
+                    { "train so that the prediction provably cannot change within a given ε " }
+                    { "(for example by interval bound propagation), at a cost in clean accuracy." }
+                </li>
+            </ul>
+        </section>
     }
 }
