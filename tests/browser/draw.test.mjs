@@ -62,6 +62,9 @@ test('sliding epsilon far enough flips the prediction of a drawing', async () =>
   await browser.regionText('status',
     /^(Smallest ε that succeeds \(10-step iterative attack, untargeted\): \d\.\d{3}|The 10-step)/,
     120_000);
+  await browser.click(await browser.byRole('button', 'Run the iterative attack at this ε'));
+  await browser.regionText('status', /^Iterative attack \(10 steps of 0\.02, ε = \d\.\d{3}\): predicted \d/,
+    60_000);
 });
 
 test('the targeted form names its target and refuses the current prediction', async () => {

@@ -45,8 +45,9 @@ usage:
   gradlab forecast --series FILE.csv [--log] [--diff 1|12] [--scale minmax|std] ...
       The Forecast lab's training and metrics (`gradlab forecast --help`);
       `gradlab pack-series --from DIR` copies and indexes the real series into assets/series.
-  gradlab pack-test-set --mnist DIR [--out DIR]
-      Check the test split and copy its original compressed IDX files into assets/mnist.";
+  gradlab pack-test-set --mnist DIR [--out DIR] [--train N]
+      Check the test split and copy its original compressed IDX files into assets/mnist, and
+      write the first N training images (default 10,000) there as compressed IDX files.";
 
 /// Where the committed assets live, relative to this crate.
 fn assets_dir() -> PathBuf {
@@ -261,5 +262,19 @@ fn pack_test_set(options: &Result<Options, String>) -> Result<(), String> {
         std::fs::copy(dir.join(name), out.join(name)).map_err(|e| format!("{name}: {e}"))?;
     }
     println!("copied {} test images and labels to {}", test.len(), out.display());
+
+    // The first training images, for adversarial training in the page (loaded on demand).
+    let count = options.number("train", TRAIN_SUBSET)?;
+    let train = load(&dir, Split::Train, Some(count))?;
+    let (images, labels) = train.to_idx_gz();
+    for (name, bytes) in [(TRAIN_IMAGES, images), (TRAIN_LABELS, labels)] {
+        std::fs::write(out.join(name), bytes).map_err(|e| format!("{name}: {e}"))?;
+    }
+    println!("wrote the first {} training images and labels to {}", train.len(), out.display());
     Ok(())
 }
+
+/// Training images shipped for the page's adversarial training.
+const TRAIN_SUBSET: usize = 10_000;
+const TRAIN_IMAGES: &str = "train-10k-images-idx3-ubyte.gz";
+const TRAIN_LABELS: &str = "train-10k-labels-idx1-ubyte.gz";

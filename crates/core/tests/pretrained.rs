@@ -56,3 +56,17 @@ fn shipped_test_set_is_exactly_the_original_idx_data() {
     let mean = test.pixels.iter().map(|&p| p as f64).sum::<f64>() / test.pixels.len() as f64;
     assert!((mean - 33.791).abs() < 5e-4, "mean pixel {mean}");
 }
+
+#[test]
+fn shipped_training_subset_is_the_first_ten_thousand_training_images() {
+    let shipped = workspace().join("assets/mnist");
+    let read = |name: &str| std::fs::read(shipped.join(name)).expect("shipped file");
+    let subset = Mnist::from_idx(
+        &read("train-10k-images-idx3-ubyte.gz"),
+        &read("train-10k-labels-idx1-ubyte.gz"),
+    )
+    .expect("the shipped training subset decodes");
+
+    let train = Mnist::load(&mnist_dir(), Split::Train).expect("the MNIST training split");
+    assert_eq!(subset, train.subset(&(0..10_000).collect::<Vec<_>>()));
+}

@@ -7,7 +7,9 @@
 
 use std::cell::Cell;
 
-use gradlab_core::attack::{AttackForm, input_gradient, smallest_flipping_epsilon, succeeded};
+use gradlab_core::attack::{
+    AttackForm, input_gradient, iterative, smallest_flipping_epsilon, succeeded,
+};
 use gradlab_core::data::mnist::{IMAGE_PIXELS, to_input};
 use gradlab_core::drawing::to_mnist;
 use gradlab_core::eval::{Prediction, predict, predict_inputs};
@@ -194,6 +196,60 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
     };
     let on_smallest_fgsm = search(false);
     let on_smallest_iterative = search(true);
+    let step_size_text = use_state(|| "0.02".to_string());
+    let iterative_result = use_state(|| None::<(Vec<u8>, String)>);
+    let on_step_size = {
+        let step_size_text = step_size_text.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            step_size_text.set(input.value());
+        })
+    };
+    let on_iterative = {
+        let (runtime, subject, smallest, clean) =
+            (runtime.clone(), props.subject.clone(), smallest.clone(), clean.clone());
+        let (steps_text, step_size_text, result) =
+            (steps_text.clone(), step_size_text.clone(), iterative_result.clone());
+        let epsilon = epsilon_at(*step);
+        Callback::from(move |_: MouseEvent| {
+            let Some(subject) = subject.clone() else {
+                smallest.set(Some("Draw a digit or pick a test image first.".into()));
+                return;
+            };
+            let steps = steps_text.trim().parse::<usize>().ok().filter(|n| (2..=100).contains(n));
+            let size = step_size_text.trim().parse::<f32>().ok().filter(|s| *s > 0.0 && *s <= 1.0);
+            let (Some(steps), Some(size)) = (steps, size) else {
+                smallest.set(Some(
+                    "Iterative steps must be from 2 to 100 and the step size in (0, 1].".into(),
+                ));
+                return;
+            };
+            let label = subject.label.or(clean.as_ref().map(|c| c.prediction.digit)).unwrap_or(0);
+            let (runtime, result, smallest) = (runtime.clone(), result.clone(), smallest.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let x = inputs_to_tensor(to_input(&subject.pixels), 1, &runtime.model.device());
+                let attacked = iterative(&runtime.model, x, form, &[label], epsilon, size, steps);
+                let pixels = read_f32(attacked.clone()).await;
+                let prediction = predict_inputs(&runtime.model, attacked).await;
+                match (pixels, prediction) {
+                    (Ok(pixels), Ok(prediction)) => {
+                        let p = prediction[0];
+                        let verdict = format!(
+                            "Iterative attack ({steps} steps of {size}, ε = {epsilon:.3}): \
+                             predicted {} ({:.1}%){}",
+                            p.digit,
+                            100.0 * p.confidence(),
+                            if succeeded(form, label, p.digit) { " — succeeded" } else { "" }
+                        );
+                        result.set(Some((to_pixels(pixels.into_iter()), verdict)));
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        smallest.set(Some(format!("The attack failed: {e}")))
+                    }
+                }
+            });
+        })
+    };
 
     // Derived values
     let subject = props.subject.as_ref();
@@ -266,11 +322,28 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
                 <button type="button" class="secondary" onclick={on_smallest_iterative}>
                     { "Find the smallest flipping ε (iterative)" }
                 </button>
+                <label>{ "Iterative step size" }
+                    <input type="number" min="0.005" max="1" step="0.005"
+                        value={(*step_size_text).clone()} oninput={on_step_size} />
+                </label>
+                <button type="button" class="secondary" onclick={on_iterative}>
+                    { "Run the iterative attack at this ε" }
+                </button>
             </div>
+            if let Some((pixels, verdict)) = &*iterative_result {
+                <div class="attack-layout">
+                    <figure class="digit large">
+                        <DigitImage pixels={pixels.clone()} label={verdict.clone()} />
+                        <figcaption>{ "iterative attack" }</figcaption>
+                    </figure>
+                    <p id="iterative-verdict" role="status">{ verdict.clone() }</p>
+                </div>
+            }
             <p class="muted">
                 { "The iterative attack (basic iterative method, PGD with sign steps) takes the " }
-                { "given number of steps of size 2ε/steps, projecting after each onto the ε-ball " }
-                { "around the image and onto [-1, 1]." }
+                { "given number of sign steps of the given size, projecting after each onto the " }
+                { "ε-ball around the image and onto [-1, 1]; the smallest-ε search uses steps of " }
+                { "2ε/steps." }
             </p>
             if let Some(text) = &*smallest {
                 <p id="smallest-epsilon" role="status">{ text.clone() }</p>

@@ -2,6 +2,7 @@
 //! attack flip it as epsilon grows.
 
 mod curve;
+mod defend;
 mod fgsm;
 mod judge;
 mod model;
@@ -10,6 +11,7 @@ use yew::prelude::*;
 
 use crate::runtime::{ModelChoice, RuntimeHandle};
 use curve::CurveView;
+use defend::DefendView;
 use fgsm::AttackView;
 use judge::{JudgeView, thousands};
 use model::ModelPanel;
@@ -66,7 +68,8 @@ pub fn attack_lab(props: &AttackProps) -> Html {
             <AttackView runtime={runtime.clone()} subject={(*subject).clone()}
                 on_drawing={on_drawing} />
             <CurveView runtime={runtime.clone()} />
-            <JudgeView runtime={runtime} on_pick={on_pick} />
+            <JudgeView runtime={runtime.clone()} on_pick={on_pick} />
+            <DefendView runtime={runtime} on_model={props.on_model.clone()} />
             { defences() }
         </>
     }

@@ -114,6 +114,32 @@ impl Mnist {
     }
 }
 
+impl Mnist {
+    /// Encodes the images and the labels as two gzip-compressed IDX files (the original
+    /// format, readable by [`Mnist::from_idx`]).
+    pub fn to_idx_gz(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut images = Vec::with_capacity(16 + self.pixels.len());
+        for word in [IMAGES_MAGIC, self.len() as u32, IMAGE_SIDE as u32, IMAGE_SIDE as u32] {
+            images.extend_from_slice(&word.to_be_bytes());
+        }
+        images.extend_from_slice(&self.pixels);
+
+        let mut labels = Vec::with_capacity(8 + self.len());
+        for word in [LABELS_MAGIC, self.len() as u32] {
+            labels.extend_from_slice(&word.to_be_bytes());
+        }
+        labels.extend_from_slice(&self.labels);
+        (gzip(&images), gzip(&labels))
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
 /// Maps pixels 0..=255 to the network's input domain [-1, 1] by `2·(p/255) − 1`.
 pub fn to_input(pixels: &[u8]) -> Vec<f32> {
     pixels.iter().map(|&p| 2.0 * (p as f32 / 255.0) - 1.0).collect()
@@ -241,6 +267,17 @@ mod tests {
 
         let broken_gzip = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff];
         assert!(matches!(parse_labels(&broken_gzip), Err(IdxError::Gzip(_))));
+    }
+
+    #[test]
+    fn idx_files_round_trip_through_gzip() {
+        let set = Mnist {
+            pixels: (0..2 * IMAGE_PIXELS).map(|i| (i * 7 % 256) as u8).collect(),
+            labels: vec![4, 9],
+        };
+        let (images, labels) = set.to_idx_gz();
+        assert_eq!(&images[..2], &[0x1f, 0x8b]);
+        assert_eq!(Mnist::from_idx(&images, &labels).unwrap(), set);
     }
 
     #[test]
