@@ -36,7 +36,7 @@ use crate::components::plot::{LineChart, Mark, Series, colors};
 
 /// Points on which the true function and the fitted curve are drawn.
 const CURVE_SAMPLES: usize = 200;
-/// How often (ms) a running loop redraws and lets the browser handle input.
+/// Least time (ms) a running loop trains between two redraws (see [`Pacer`]).
 const FRAME_MS: f64 = 250.0;
 
 /// The data controls, as typed.
@@ -307,25 +307,33 @@ async fn let_page_render() {
     }
 }
 
-/// A per-epoch hook that redraws and yields to the browser at most every [`FRAME_MS`].
+/// Paces a training loop: it trains for at least [`FRAME_MS`], and at least as long as the
+/// last redraw took, between two redraws, so that training keeps at least half of the time
+/// however slow the charts are to draw.
 struct Pacer {
+    /// When the last redraw ended (ms).
     last: Cell<f64>,
+    /// How long the last redraw took (ms).
+    cost: Cell<f64>,
 }
 
 impl Pacer {
     fn new() -> Rc<Self> {
-        Rc::new(Self { last: Cell::new(now_ms()) })
+        Rc::new(Self { last: Cell::new(now_ms()), cost: Cell::new(0.0) })
     }
 
-    /// True when a frame is due (and starts the next one).
+    /// True when a redraw is due.
     fn due(&self) -> bool {
-        let now = now_ms();
-        if now - self.last.get() >= FRAME_MS {
-            self.last.set(now);
-            true
-        } else {
-            false
-        }
+        now_ms() - self.last.get() >= FRAME_MS.max(self.cost.get())
+    }
+
+    /// Lets the page redraw, and times it.
+    async fn redraw(&self) {
+        let start = now_ms();
+        let_page_render().await;
+        let end = now_ms();
+        self.cost.set(end - start);
+        self.last.set(end);
     }
 }
 
@@ -361,7 +369,7 @@ async fn run_training(view: Rc<DataView>, config: TrainConfig, sinks: Sinks) {
             if pacer.due() || epoch == total {
                 sinks.curves.set(curves.borrow().clone());
                 sinks.progress.set((epoch, total));
-                let_page_render().await;
+                pacer.redraw().await;
             }
             !sinks.cancel.get()
         }
@@ -407,7 +415,7 @@ async fn run_sweep(view: Rc<DataView>, config: SweepConfig, sinks: Sinks) {
                     sinks.progress.set((runs.borrow().len(), total));
                     let_page_render().await;
                 }
-                SweepEvent::Epoch { .. } if pacer.due() => yield_now().await,
+                SweepEvent::Epoch { .. } if pacer.due() => pacer.redraw().await,
                 SweepEvent::Epoch { .. } => {}
             }
             !sinks.cancel.get()
@@ -473,7 +481,7 @@ async fn run_regularise(kept: Kept, config: TrainConfig, penalty: Penalty, sinks
             if pacer.due() || done == total {
                 sinks.curves.set(curves.borrow().clone());
                 sinks.progress.set((done, total));
-                let_page_render().await;
+                pacer.redraw().await;
             }
             !sinks.cancel.get()
         }
