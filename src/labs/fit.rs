@@ -954,7 +954,10 @@ pub fn fit_lab() -> Html {
                     view.config.target.describe(), data.num_train(), data.num_validation())} />
 
             <h3>{ "Train" }</h3>
-            <p class="muted">{ "Model: Dense(1 → hidden), non-linearity, Dense(hidden → 1); loss: mean squared error." }</p>
+            <p class="muted">
+                { "Model: Dense(1 → hidden), non-linearity, Dense(hidden → 1); " }
+                { "loss: mean squared error." }
+            </p>
             <div class="controls">
                 <label>{ "Hidden units" }
                     <input type="number" min="1" max="4096" value={train_form.hidden.clone()}
@@ -1024,7 +1027,8 @@ pub fn fit_lab() -> Html {
 
             <h3>{ "Sweep the hidden size" }</h3>
             <p class="muted">
-                { "Each run trains with the settings above; repeat r uses seed + r. A run scores its " }
+                { "Each run trains with the settings above; repeat r uses seed + r. " }
+                { "A run scores its " }
                 { "best validation loss over its epochs; the best size has the lowest mean score." }
             </p>
             <div class="controls">
@@ -1073,17 +1077,20 @@ pub fn fit_lab() -> Html {
             <p id="fit-best-model" role="status">
                 { match &*kept_info {
                     Some(k) => format!(
-                        "Best model (from the last {}): {} hidden units, validation loss {} at epoch {}.",
+                        "Best model (from the last {}): {} hidden units, validation loss {} \
+                         at epoch {}.",
                         k.source, k.hidden, fmt_loss(k.validation_loss), k.epoch),
                     None => "No model yet: train or sweep first.".into(),
                 } }
             </p>
             <p class="muted">
-                { "Continue training on data loss + λ·Σw² (L2) or + λ·Σ|w| (L1). The penalty covers " }
-                { "the weights of both layers; biases are excluded, since they only shift the curve. " }
+                { "Continue training on data loss + λ·Σw² (L2) or + λ·Σ|w| (L1). " }
+                { "The penalty covers the weights of both layers; biases are excluded, " }
+                { "since they only shift the curve. " }
                 { "With SGD, L2 makes the weights flip sign once η·λ > 1/2 and diverge once " }
                 { "η·λ ≥ 1 + β; L1 cannot diverge, but weights smaller than its step η·λ/(1 − β) " }
-                { "jitter around zero. Adam's steps are about η whatever λ is, so no η·λ limit applies." }
+                { "jitter around zero. Adam's steps are about η whatever λ is, " }
+                { "so no η·λ limit applies." }
             </p>
             <div class="controls">
                 <label>{ "Penalty" }
@@ -1112,7 +1119,10 @@ pub fn fit_lab() -> Html {
             </div>
             if let Some(w) = &warning {
                 <p role="alert"
-                    class={classes!("message", (w.severity == Severity::Diverges).then_some("error"))}>
+                    class={classes!(
+                        "message",
+                        (w.severity == Severity::Diverges).then_some("error")
+                    )}>
                     { format!("Warning: {}", w.message) }
                 </p>
             }

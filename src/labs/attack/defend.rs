@@ -295,7 +295,9 @@ fn run_view(run: &Run, original_name: &str) -> Html {
             <p class="message" role="status">{ "Adversarial training cancelled." }</p>
         },
         Run::Failed(e) => html! {
-            <p class="message error" role="alert">{ format!("Adversarial training failed: {e}") }</p>
+            <p class="message error" role="alert">
+                { format!("Adversarial training failed: {e}") }
+            </p>
         },
         Run::Training { done, total, losses } => html! {
             <>
