@@ -4,4 +4,5 @@ pub mod bars;
 pub mod confusion;
 pub mod digit;
 pub mod drawpad;
+pub mod inputs;
 pub mod plot;

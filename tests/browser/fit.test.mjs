@@ -3,133 +3,119 @@
 //
 // Environment: GRADLAB_DIST (the built page).
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Browser } from './webdriver.mjs';
-import { serve } from './static-server.mjs';
+import { usePage } from './page.mjs';
 
-const DIST = process.env.GRADLAB_DIST ?? 'dist';
-
-let server;
-let browser;
-
-before(async () => {
-  server = await serve(DIST);
-  browser = await Browser.start();
-});
-
-after(async () => {
-  await browser?.quit();
-  server?.close();
-});
+const page = usePage();
 
 /** The aria-label of the canvas with this id. */
 function label(id) {
   const script = `return document.getElementById(arguments[0])?.getAttribute('aria-label')`;
-  return browser.run(script, id);
+  return page.browser.run(script, id);
 }
 
 /** Sets an input by id as typing would (the page listens to `input`). */
 async function set(id, value) {
-  const [element] = await browser.css(`#${id}`);
+  const [element] = await page.browser.css(`#${id}`);
   assert.ok(element, `#${id} exists`);
-  await browser.type(element, value);
+  await page.browser.type(element, value);
 }
 
 /** Waits until no run is in progress (the Train button is enabled again). */
 async function idle(button, timeout) {
-  await browser.waitFor(async () => (await browser.property(button, 'disabled')) === false,
+  await page.browser.waitFor(async () => (await page.browser.property(button, 'disabled')) === false,
     timeout, 'the run to finish');
 }
 
 test('the lab shows its data and names every control', async () => {
-  await browser.goto(`${server.url}#/fit`);
-  await browser.byRole('image', /^Data: 150 training and 50 validation points$/, 120_000);
+  await page.browser.goto(`${page.url}#/fit`);
+  await page.browser.byRole('image', /^Data: 150 training and 50 validation points$/, 120_000);
   for (const [role, name] of [
     ['button', 'Train'],
     ['button', 'Sweep'],
     ['button', 'Regularise'],
   ]) {
-    await browser.byRole(role, name);
+    await page.browser.byRole(role, name);
   }
-  const [log] = await browser.css('#fit-log');
-  assert.equal((await browser.name(log)).trim(), 'log scale');
-  const text = await browser.run(`return document.querySelector('main').innerText`);
+  const [log] = await page.browser.css('#fit-log');
+  assert.equal((await page.browser.name(log)).trim(), 'log scale');
+  const text = await page.browser.run(`return document.querySelector('main').innerText`);
   assert.match(text, /faster on the CPU than through WebGPU dispatch/);
   assert.match(text, /biases are excluded/);
-  assert.deepEqual(await browser.consoleErrors(), []);
+  assert.deepEqual(await page.browser.consoleErrors(), []);
 });
 
 test('a short training run draws one loss point per epoch and keeps a best model', async () => {
-  const train = await browser.byRole('button', 'Train');
+  const train = await page.browser.byRole('button', 'Train');
   await set('fit-epochs', '25');
-  await browser.click(train);
+  await page.browser.click(train);
   await idle(train, 60_000);
   assert.equal(await label('fit-loss-chart'), 'Loss per epoch: 25 epochs');
-  const best = await browser.regionText('status', /^Best model \(from the last training run\)/);
+  const best = await page.browser.regionText('status', /^Best model \(from the last training run\)/);
   assert.match(best, /16 hidden units, validation loss [0-9.]+ at epoch \d+\./);
 });
 
 test('a short sweep shows one point per hidden size and a table beside it', async () => {
-  const sweep = await browser.byRole('button', 'Sweep');
+  const sweep = await page.browser.byRole('button', 'Sweep');
   await set('fit-sizes', '1,4,16');
   await set('fit-repeats', '1');
   await set('fit-epochs', '20');
-  await browser.click(sweep);
+  await page.browser.click(sweep);
   await idle(sweep, 120_000);
   assert.equal(await label('fit-sweep-chart'), 'Best validation loss per hidden size: 3 sizes');
-  const rows = await browser.run(
+  const rows = await page.browser.run(
     `return [...document.querySelectorAll('table[aria-label="Sweep results"] tbody tr')]
       .map((r) => r.innerText.split('\\t')[0])`);
   assert.equal(rows.length, 3);
   assert.deepEqual(rows.map((r) => parseInt(r, 10)), [1, 4, 16]);
   assert.equal(rows.filter((r) => r.includes('(best)')).length, 1);
-  await browser.regionText('status', /^Best model \(from the last sweep\)/);
+  await page.browser.regionText('status', /^Best model \(from the last sweep\)/);
 });
 
 test('a regularised run continues the curve and shows the before/after table', async () => {
-  const status = await browser.regionText('status', /^Best model/);
+  const status = await page.browser.regionText('status', /^Best model/);
   const bestEpoch = Number(status.match(/at epoch (\d+)/)[1]);
-  const regularise = await browser.byRole('button', 'Regularise');
+  const regularise = await page.browser.byRole('button', 'Regularise');
   await set('fit-lambda', '0.01');
   await set('fit-more-epochs', '12');
-  await browser.click(regularise);
+  await page.browser.click(regularise);
   await idle(regularise, 60_000);
   // The best model's own epochs, then 12 more.
   assert.equal(await label('fit-loss-chart'), `Loss per epoch: ${bestEpoch + 12} epochs`);
-  const table = await browser.run(`return document.getElementById('fit-comparison')?.innerText`);
+  const table = await page.browser.run(`return document.getElementById('fit-comparison')?.innerText`);
   assert.ok(table, 'the comparison table is shown');
   for (const row of ['train loss', 'validation loss', 'weight norm', 'before', 'after']) {
     assert.ok(table.includes(row), `${row} in ${table}`);
   }
-  await browser.byRole('image', 'Fitted curve before regularisation');
-  await browser.byRole('image', 'Fitted curve after regularisation');
-  assert.deepEqual(await browser.consoleErrors(), []);
+  await page.browser.byRole('image', 'Fitted curve before regularisation');
+  await page.browser.byRole('image', 'Fitted curve after regularisation');
+  assert.deepEqual(await page.browser.consoleErrors(), []);
 });
 
 test('a bad formula shows where it is wrong and keeps the previous data', async () => {
-  await browser.run(`
+  await page.browser.run(`
     const select = document.getElementById('fit-function');
     select.value = 'formula';
     select.dispatchEvent(new Event('change', { bubbles: true }));`);
-  const good = await browser.waitFor(async () => {
-    const caption = await browser.run(
+  const good = await page.browser.waitFor(async () => {
+    const caption = await page.browser.run(
       `return document.querySelector('#fit-data-chart')?.closest('figure')?.innerText`);
     return caption?.startsWith('sin(2*x)*exp(-x^2/4)') ? caption : undefined;
   }, 10_000, 'the formula data');
 
   await set('fit-formula', 'sin(x');
-  const alert = await browser.regionText('alert', /Formula:/);
+  const alert = await page.browser.regionText('alert', /Formula:/);
   assert.match(alert, /this '\(' is never closed \(column 4\)/);
   assert.match(alert, /sin\(x\n {3}\^/);
-  const caption = await browser.run(
+  const caption = await page.browser.run(
     `return document.querySelector('#fit-data-chart').closest('figure').innerText`);
   assert.equal(caption, good, 'the plot keeps the previous data');
 
   await set('fit-formula', 'x^2');
-  await browser.waitFor(async () => (await browser.run(
+  await page.browser.waitFor(async () => (await page.browser.run(
     `return document.querySelector('#fit-data-chart').closest('figure').innerText`))
     .startsWith('x^2'), 10_000, 'the corrected formula');
-  assert.deepEqual(await browser.run(`return document.getElementById('data-error')`), null);
-  assert.deepEqual(await browser.consoleErrors(), []);
+  assert.deepEqual(await page.browser.run(`return document.getElementById('data-error')`), null);
+  assert.deepEqual(await page.browser.consoleErrors(), []);
 });

@@ -232,8 +232,10 @@ fn inspect(options: &Result<Options, String>) -> Result<(), String> {
         return Ok(());
     };
     let sample = load(Path::new(dir), Split::Test, Some(options.number("limit", 500)?))?;
-    let suggestion = pollster::block_on(suggest_options(&model, &sample, &Device::flex()))
-        .map_err(|e| e.to_string())?;
+    let suggestion =
+        pollster::block_on(suggest_options(&model, &sample, &Device::flex(), 500, no_progress))
+            .map_err(|e| e.to_string())?
+            .expect("never cancelled here");
     for (import, confusion) in &suggestion.scores {
         println!(
             "{:<11} {:<3} accuracy {:.4} ({}/{})",

@@ -398,7 +398,9 @@ fn suggestion_picks_rows_first_and_zero_one_for_the_real_files() {
     for name in ["params_only_conv.bson", "tracker_era_conv.bson"] {
         let model = read_flux(&real_file(name)).unwrap();
         let suggestion =
-            pollster::block_on(suggest_options(&model, &sample, &Device::flex())).unwrap();
+            pollster::block_on(suggest_options(&model, &sample, &Device::flex(), 100, no_progress))
+                .unwrap()
+                .unwrap();
         assert_eq!(suggestion.best, ImportOptions::default(), "{name}");
         for (options, confusion) in &suggestion.scores {
             let accuracy = confusion.accuracy();

@@ -5,15 +5,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use gradlab_core::attack::{AttackForm, accuracy_under_attack, fgsm};
-use gradlab_core::data::mnist::{IMAGE_PIXELS, Mnist, to_input};
+use gradlab_core::data::mnist::{IMAGE_PIXELS, Mnist, to_input, to_pixels};
 use gradlab_core::eval::predict_inputs;
 use gradlab_core::models::cnn::inputs_to_tensor;
 use gradlab_core::read_f32;
-use gradlab_core::rng::SplitMix64;
 use yew::prelude::*;
 
 use crate::browser::yield_now;
 use crate::components::digit::DigitImage;
+use crate::components::inputs::text_setter;
 use crate::components::plot::{LineChart, Mark, Series, colors};
 use crate::runtime::RuntimeHandle;
 
@@ -71,13 +71,7 @@ pub fn curve_view(props: &CurveProps) -> Html {
     let cancel = use_memo((), |_| Cell::new(false));
 
     // Callbacks
-    let on_grid = {
-        let grid_text = grid_text.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            grid_text.set(input.value());
-        })
-    };
+    let on_grid = text_setter(&grid_text);
     let on_set = {
         let all = all.clone();
         Callback::from(move |event: Event| {
@@ -193,12 +187,7 @@ pub fn curve_view(props: &CurveProps) -> Html {
 
 /// The images measured: a seeded random sample, or the whole test set.
 fn images(test: &Mnist, all: bool) -> Mnist {
-    if all {
-        return test.clone();
-    }
-    let mut indices = SplitMix64::new(1).sample(test.len(), SAMPLE);
-    indices.sort_unstable();
-    test.subset(&indices)
+    if all { test.clone() } else { test.random_subset(SAMPLE, 1) }
 }
 
 /// Reads a grid of epsilons: numbers in [0, 1], separated by commas, at least one.
@@ -345,7 +334,7 @@ async fn flipped_images(
                     index: start + i,
                     label: labels[i],
                     original: set.image(start + i).to_vec(),
-                    attacked: values.iter().map(|x| ((x + 1.0) * 127.5).round() as u8).collect(),
+                    attacked: to_pixels(values),
                     predicted: after[i].digit,
                 });
             }

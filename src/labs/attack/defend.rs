@@ -12,10 +12,10 @@ use gradlab_core::attack::{AttackForm, accuracy_under_attack};
 use gradlab_core::data::mnist::Mnist;
 use gradlab_core::defend::{AdversarialConfig, adversarial_training};
 use gradlab_core::models::{Cnn, CnnWeights};
-use gradlab_core::rng::SplitMix64;
 use yew::prelude::*;
 
 use crate::browser::{fetch_bytes, yield_now};
+use crate::components::inputs::text_setter;
 use crate::components::plot::{LineChart, Mark, Series, colors};
 use crate::runtime::{ModelChoice, RuntimeHandle};
 
@@ -63,13 +63,6 @@ pub fn defend_view(props: &DefendProps) -> Html {
     let cancel = use_memo((), |_| Cell::new(false));
     let training_set = use_mut_ref(|| None::<Rc<Mnist>>);
 
-    let setter = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            state.set(input.value());
-        })
-    };
     let on_start = {
         let (runtime, run, message, cancel, training_set) =
             (runtime.clone(), run.clone(), message.clone(), cancel.clone(), training_set.clone());
@@ -120,19 +113,19 @@ pub fn defend_view(props: &DefendProps) -> Html {
             <div class="controls">
                 <label>{ "Training epsilon" }
                     <input type="number" step="0.05" min="0" max="1"
-                        value={(*epsilon_text).clone()} oninput={setter(&epsilon_text)} />
+                        value={(*epsilon_text).clone()} oninput={text_setter(&epsilon_text)} />
                 </label>
                 <label>{ "Clean-loss weight α" }
                     <input type="number" step="0.1" min="0" max="1"
-                        value={(*alpha_text).clone()} oninput={setter(&alpha_text)} />
+                        value={(*alpha_text).clone()} oninput={text_setter(&alpha_text)} />
                 </label>
                 <label>{ "Epochs" }
                     <input type="number" min="1" max="20" value={(*epochs_text).clone()}
-                        oninput={setter(&epochs_text)} />
+                        oninput={text_setter(&epochs_text)} />
                 </label>
                 <label>{ "Training images" }
                     <input type="number" min="64" max="10000" step="64"
-                        value={(*images_text).clone()} oninput={setter(&images_text)} />
+                        value={(*images_text).clone()} oninput={text_setter(&images_text)} />
                 </label>
                 <button type="button" onclick={on_start} disabled={busy}>
                     { "Start adversarial training" }
@@ -228,7 +221,7 @@ async fn defend(
         Err(e) => return Run::Failed(e.to_string()),
     };
     let defended = Cnn::from_weights(&weights, &device).expect("weights from a trained model");
-    let sample = comparison_sample(&runtime.test);
+    let sample = runtime.test.random_subset(COMPARED_IMAGES, 2);
     let form = AttackForm::Untargeted;
     // Yields between batches so that the page stays responsive; cancel still applies.
     let breathe = |_: usize, _: usize| {
@@ -275,13 +268,6 @@ async fn load_training_set(cache: &Rc<RefCell<Option<Rc<Mnist>>>>) -> Result<Rc<
     );
     *cache.borrow_mut() = Some(set.clone());
     Ok(set)
-}
-
-/// A seeded sample of test images shared by both sides of the comparison.
-fn comparison_sample(test: &Mnist) -> Mnist {
-    let mut indices = SplitMix64::new(2).sample(test.len(), COMPARED_IMAGES);
-    indices.sort_unstable();
-    test.subset(&indices)
 }
 
 fn run_view(run: &Run, original_name: &str) -> Html {

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use gradlab_core::attack::{
     AttackForm, input_gradient, iterative, smallest_flipping_epsilon, succeeded,
 };
-use gradlab_core::data::mnist::{IMAGE_PIXELS, to_input};
+use gradlab_core::data::mnist::{IMAGE_PIXELS, to_input, to_pixels};
 use gradlab_core::drawing::to_mnist;
 use gradlab_core::eval::{Prediction, predict, predict_inputs};
 use gradlab_core::models::cnn::inputs_to_tensor;
@@ -22,6 +22,7 @@ use crate::browser::yield_now;
 use crate::components::bars::Bars;
 use crate::components::digit::DigitImage;
 use crate::components::drawpad::{DrawPad, Ink};
+use crate::components::inputs::text_setter;
 use crate::runtime::RuntimeHandle;
 
 /// Steps of the epsilon slider between 0 and [`MAX_EPSILON`].
@@ -142,13 +143,7 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
         })
     };
 
-    let on_steps = {
-        let steps_text = steps_text.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            steps_text.set(input.value());
-        })
-    };
+    let on_steps = text_setter(&steps_text);
     let search = |iterative: bool| {
         let (runtime, subject, smallest, steps_text, clean) = (
             runtime.clone(),
@@ -198,13 +193,7 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
     let on_smallest_iterative = search(true);
     let step_size_text = use_state(|| "0.02".to_string());
     let iterative_result = use_state(|| None::<(Vec<u8>, String)>);
-    let on_step_size = {
-        let step_size_text = step_size_text.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            step_size_text.set(input.value());
-        })
-    };
+    let on_step_size = text_setter(&step_size_text);
     let on_iterative = {
         let (runtime, subject, smallest, clean) =
             (runtime.clone(), props.subject.clone(), smallest.clone(), clean.clone());
@@ -241,7 +230,7 @@ pub fn attack_view(props: &AttackViewProps) -> Html {
                             100.0 * p.confidence(),
                             if succeeded(form, label, p.digit) { " — succeeded" } else { "" }
                         );
-                        result.set(Some((to_pixels(pixels.into_iter()), verdict)));
+                        result.set(Some((to_pixels(&pixels), verdict)));
                     }
                     (Err(e), _) | (_, Err(e)) => {
                         smallest.set(Some(format!("The attack failed: {e}")))
@@ -398,11 +387,6 @@ fn perturbed(inputs: &[f32], sign: &[f32], epsilon: f32) -> impl Iterator<Item =
     inputs.iter().zip(sign).map(move |(x, s)| (x + epsilon * s).clamp(-1.0, 1.0))
 }
 
-/// Inputs in [-1, 1] back to pixels 0..=255.
-fn to_pixels(inputs: impl Iterator<Item = f32>) -> Vec<u8> {
-    inputs.map(|x| ((x + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8).collect()
-}
-
 fn clean_view(subject: Option<&Subject>, clean: Option<&Clean>) -> Html {
     let Some(subject) = subject else {
         return html! { <p class="message" role="status">{ "Draw a digit." }</p> };
@@ -450,15 +434,17 @@ fn attacked_view(
     };
     let epsilon = epsilon_at(step);
     let at = sweep.at[step];
-    let attacked = to_pixels(perturbed(&sweep.inputs, &sweep.sign, epsilon));
-    let difference: Vec<f32> = perturbed(&sweep.inputs, &sweep.sign, epsilon)
-        .zip(&sweep.inputs)
-        .map(|(a, x)| a - x)
-        .collect();
-    let shades: Vec<u8> = difference
-        .iter()
-        .map(|d| if epsilon > 0.0 { (127.5 + 127.5 * d / epsilon).round() as u8 } else { 127 })
-        .collect();
+    let attacked: Vec<f32> = perturbed(&sweep.inputs, &sweep.sign, epsilon).collect();
+    // The perturbation δ = x' − x in [−ε, ε], shown as grey levels around mid-grey.
+    let shades: Vec<u8> =
+        attacked
+            .iter()
+            .zip(&sweep.inputs)
+            .map(|(a, x)| {
+                if epsilon > 0.0 { (127.5 + 127.5 * (a - x) / epsilon).round() as u8 } else { 127 }
+            })
+            .collect();
+    let attacked = to_pixels(&attacked);
 
     let notice = match form {
         AttackForm::Targeted { target } if target == clean.prediction.digit => Some(format!(

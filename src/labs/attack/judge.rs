@@ -13,6 +13,7 @@ use yew::prelude::*;
 use crate::browser::{now_ms, yield_now};
 use crate::components::confusion::ConfusionTable;
 use crate::components::digit::DigitImage;
+use crate::components::inputs::text_setter;
 use crate::runtime::RuntimeHandle;
 
 /// Images per batch when evaluating: small enough that the page answers input in between.
@@ -179,14 +180,6 @@ pub fn judge_view(props: &JudgeProps) -> Html {
             </section>
         </>
     }
-}
-
-fn text_setter(state: &UseStateHandle<String>) -> Callback<InputEvent> {
-    let state = state.clone();
-    Callback::from(move |event: InputEvent| {
-        let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-        state.set(input.value());
-    })
 }
 
 /// Reads the sample size (1..=MAX_SAMPLE) and the seed, or says what is wrong.

@@ -12,7 +12,7 @@ use gradlab_core::ReadError;
 use gradlab_core::data::mnist::Mnist;
 use gradlab_core::eval::{Confusion, evaluate};
 use gradlab_core::models::flux::ModelFileError;
-use gradlab_core::models::flux::{FluxForm, Suggestion};
+use gradlab_core::models::flux::{FluxForm, SuggestError, Suggestion, suggest_options};
 use gradlab_core::models::weights::LAYOUT;
 use gradlab_core::models::{
     Cnn, CnnWeights, Domain, FluxModel, ImportOptions, InputDomain, ModelFile, WeightsError,
@@ -295,20 +295,24 @@ async fn load(
             Ok(Some(Upload { name, source: Source::Gradlab, weights: Rc::new(weights), measured }))
         }
         ModelFile::Flux(model) => {
-            let total = sample.len() * ImportOptions::ALL.len();
-            let mut scores = Vec::with_capacity(ImportOptions::ALL.len());
-            for (index, options) in ImportOptions::ALL.into_iter().enumerate() {
-                let weights = model.to_weights(options);
-                let offset = index * sample.len();
-                let Some(confusion) =
-                    measure(&weights, &sample, &device, task, offset, total).await?
-                else {
-                    return Ok(None);
-                };
-                scores.push((options, confusion));
-            }
-            let best = best_options(&scores);
-            let measured = scores.iter().find(|(o, _)| *o == best).map(|(_, c)| c.clone());
+            let progress = |done: usize, total: usize| {
+                let task = task.clone();
+                async move {
+                    task.report(done, total);
+                    yield_now().await;
+                    task.current()
+                }
+            };
+            let suggestion = suggest_options(&model, &sample, &device, MEASURE_BATCH, progress)
+                .await
+                .map_err(|e| match e {
+                    SuggestError::Weights(e) => UploadError::Weights(e),
+                    SuggestError::Read(e) => UploadError::Measure(e),
+                })?;
+            let Some(suggestion) = suggestion else { return Ok(None) };
+            let best = suggestion.best;
+            let measured =
+                suggestion.scores.iter().find(|(o, _)| *o == best).map(|(_, c)| c.clone());
             Ok(Some(Upload {
                 name,
                 weights: Rc::new(model.to_weights(best)),
@@ -316,7 +320,7 @@ async fn load(
                 source: Source::Flux {
                     model: Rc::new(model),
                     options: best,
-                    suggestion: Rc::new(Suggestion { best, scores }),
+                    suggestion: Rc::new(suggestion),
                 },
             }))
         }
@@ -350,18 +354,6 @@ async fn measure(
         }
     };
     evaluate(&cnn, sample, MEASURE_BATCH, progress).await.map_err(UploadError::Measure)
-}
-
-/// The options with the highest sample accuracy; the first in [`ImportOptions::ALL`] order on
-/// a tie.
-fn best_options(scores: &[(ImportOptions, Confusion)]) -> ImportOptions {
-    let mut best = (ImportOptions::default(), -1.0);
-    for (options, confusion) in scores {
-        if confusion.accuracy() > best.1 {
-            best = (*options, confusion.accuracy());
-        }
-    }
-    best.0
 }
 
 /// The upload under other options, with the accuracy already measured for them; `None` for a

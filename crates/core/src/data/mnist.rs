@@ -103,6 +103,13 @@ impl Mnist {
         &self.pixels[index * IMAGE_PIXELS..(index + 1) * IMAGE_PIXELS]
     }
 
+    /// `count` distinct images drawn with `seed`, kept in their order in the set.
+    pub fn random_subset(&self, count: usize, seed: u64) -> Mnist {
+        let mut indices = crate::rng::SplitMix64::new(seed).sample(self.len(), count);
+        indices.sort_unstable();
+        self.subset(&indices)
+    }
+
     /// The images and labels at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Mnist {
         let mut pixels = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
@@ -143,6 +150,12 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// Maps pixels 0..=255 to the network's input domain [-1, 1] by `2·(p/255) − 1`.
 pub fn to_input(pixels: &[u8]) -> Vec<f32> {
     pixels.iter().map(|&p| 2.0 * (p as f32 / 255.0) - 1.0).collect()
+}
+
+/// Maps inputs in [-1, 1] back to pixels 0..=255 (the inverse of [`to_input`], rounding to the
+/// nearest pixel value; inputs outside [-1, 1] are clamped).
+pub fn to_pixels(inputs: &[f32]) -> Vec<u8> {
+    inputs.iter().map(|&x| ((x + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8).collect()
 }
 
 /// Decodes an image file: magic 2051, dimensions `[count, 28, 28]`, then the pixels.
@@ -278,6 +291,28 @@ mod tests {
         let (images, labels) = set.to_idx_gz();
         assert_eq!(&images[..2], &[0x1f, 0x8b]);
         assert_eq!(Mnist::from_idx(&images, &labels).unwrap(), set);
+    }
+
+    #[test]
+    fn pixels_round_trip_through_the_input_domain() {
+        let pixels: Vec<u8> = (0..=255).collect();
+        assert_eq!(to_pixels(&to_input(&pixels)), pixels);
+        assert_eq!(to_pixels(&[-1.5, 0.0, 1.5]), vec![0, 128, 255]);
+    }
+
+    #[test]
+    fn a_random_subset_is_distinct_ordered_and_fixed_by_the_seed() {
+        let set = Mnist {
+            pixels: (0..10 * IMAGE_PIXELS).map(|i| (i / IMAGE_PIXELS) as u8).collect(),
+            labels: (0..10).collect(),
+        };
+        let subset = set.random_subset(4, 9);
+        assert_eq!(subset, set.random_subset(4, 9));
+        assert_eq!(subset.len(), 4);
+        assert!(subset.labels.windows(2).all(|w| w[0] < w[1]));
+        for (i, &label) in subset.labels.iter().enumerate() {
+            assert_eq!(subset.image(i)[0], label, "images stay with their labels");
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ use super::cnn::{Cnn, InputDomain};
 use super::weights::{CnnWeights, HostTensor, MAGIC_PREFIX, WeightsError};
 use crate::ReadError;
 use crate::data::mnist::Mnist;
-use crate::eval::{Confusion, evaluate, no_progress};
+use crate::eval::{Confusion, evaluate};
 
 /// The deepest nesting of Julia values (documents, lists, chains of backrefs) that is followed.
 /// Real files nest about ten deep.
@@ -416,16 +416,28 @@ pub struct Suggestion {
 
 /// Suggests orientation and input range by evaluating `sample` (a few hundred test images are
 /// plenty: a wrong orientation drops the accuracy to about 0.14, a missing flip to 0.31) under
-/// each of the four combinations, on `device`.
-pub async fn suggest_options(
+/// each of the four combinations, on `device`, in batches of `batch_size`. After each batch
+/// `progress(done, total)` is awaited over all four passes; answering `false` cancels (`None`).
+pub async fn suggest_options<F, Fut>(
     model: &FluxModel,
     sample: &Mnist,
     device: &Device,
-) -> Result<Suggestion, SuggestError> {
+    batch_size: usize,
+    mut progress: F,
+) -> Result<Option<Suggestion>, SuggestError>
+where
+    F: FnMut(usize, usize) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let total = sample.len() * ImportOptions::ALL.len();
     let mut scores = Vec::with_capacity(ImportOptions::ALL.len());
-    for options in ImportOptions::ALL {
+    for (index, options) in ImportOptions::ALL.into_iter().enumerate() {
         let cnn = Cnn::from_weights(&model.to_weights(options), device)?;
-        let confusion = evaluate(&cnn, sample, 500, no_progress).await?.unwrap_or_default();
+        let offset = index * sample.len();
+        let hook = |done: usize, _: usize| progress(offset + done, total);
+        let Some(confusion) = evaluate(&cnn, sample, batch_size, hook).await? else {
+            return Ok(None);
+        };
         scores.push((options, confusion));
     }
     let mut best = (ImportOptions::default(), -1.0);
@@ -434,7 +446,7 @@ pub async fn suggest_options(
             best = (*options, confusion.accuracy());
         }
     }
-    Ok(Suggestion { best: best.0, scores })
+    Ok(Some(Suggestion { best: best.0, scores }))
 }
 
 /// Why [`suggest_options`] could not evaluate.
